@@ -1,0 +1,64 @@
+// Package client is an etcd v3 client written on google.golang.org/grpc and
+// the protobuf types of go.etcd.io/etcd/api/v3.
+//
+// Its exported API follows the official go.etcd.io/etcd/client/v3, so a
+// program written for clientv3 ports by changing one import:
+//
+//	import clientv3 "github.com/etcdscript/etcdscript/client"
+//
+//	cli, err := clientv3.New(clientv3.Config{
+//		Endpoints:   []string{"127.0.0.1:2379"},
+//		DialTimeout: 2 * time.Second,
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	defer cli.Close()
+//	_, err = cli.Put(ctx, "greeting", "hello")
+//
+// # Connection
+//
+// A Client keeps one gRPC connection balanced round-robin over all its
+// endpoints; an endpoint that fails is left out until it answers again.
+// HTTP/2 keepalive pings are on by default (every 10 s), so a hung member is
+// noticed. Every call waits for a ready endpoint until its context ends; if
+// none became ready, the error is a *ConnectError that names the last
+// connection error (a refused dial, a failed TLS handshake) and still
+// satisfies errors.Is(err, context.DeadlineExceeded).
+//
+// # Retries
+//
+// The client repeats a call only when doing so cannot apply a write twice:
+//
+//   - Read-only calls (Get, a Txn with no put or delete in any branch,
+//     MemberList, Status and the other queries) are repeated on any
+//     Unavailable error (a member stopping, a lost connection, a lost leader)
+//     with jittered backoff from about 10 ms to 500 ms, on whichever endpoint
+//     the balancer picks next, until the call's context ends.
+//   - Writes (Put, Delete, a Txn that writes, Compact, lease and admin
+//     changes) are repeated only when the request provably never took
+//     effect: gRPC found no usable connection before sending it (gRPC's
+//     transparent retry), or the server refused it before proposing it to
+//     raft (rpctypes.ErrNoLeader, ErrTooManyRequests, ErrNotCapable). A write
+//     that fails any other way (the connection broke after sending, the
+//     request timed out in raft) is returned as an error and may or may not
+//     have been applied: read before writing again.
+//   - With Username set, a call refused with rpctypes.ErrInvalidAuthToken or
+//     ErrAuthOldRevision logs in again once and is repeated once. Concurrent
+//     calls that see the same stale token share one login.
+//
+// # Errors
+//
+// Errors from the server are the values of
+// go.etcd.io/etcd/api/v3/v3rpc/rpctypes, so both err == rpctypes.ErrEmptyKey
+// and errors.Is(err, rpctypes.ErrEmptyKey) hold. A call ended by its context
+// returns the context's error (context.Canceled, context.DeadlineExceeded),
+// wrapped in a *ConnectError when no endpoint was reachable. Bad input is
+// found before anything is sent and wraps ErrInvalidArgument with a message
+// naming what was wrong; an empty key is rpctypes.ErrEmptyKey, as the server
+// would say. Nothing in this package panics on bad input: an invalid option,
+// compare or Txn order is reported by the call that sends it.
+//
+// Classify maps any of these errors to a stable Code and a retryable flag;
+// it is the one classification shared by Go hosts and the Lua layer.
+package client

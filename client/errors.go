@@ -1,0 +1,209 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+var (
+	// ErrNoAvailableEndpoints is returned by New when Config.Endpoints is empty.
+	ErrNoAvailableEndpoints = errors.New("etcdclient: no available endpoints")
+	// ErrOldCluster is returned by New when Config.RejectOldCluster is set and
+	// an endpoint runs a server older than 3.2.
+	ErrOldCluster = errors.New("etcdclient: old cluster version")
+	// ErrInvalidArgument is wrapped by every error that reports bad input
+	// found before a request is sent: a nil context, contradictory options,
+	// a negative limit, a Txn built in the wrong order. The message names
+	// what was wrong.
+	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrClientClosed is returned by calls made after Close.
+	ErrClientClosed = errors.New("etcdclient: client is closed")
+)
+
+// invalidArg builds an error wrapping ErrInvalidArgument.
+func invalidArg(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidArgument, fmt.Sprintf(format, args...))
+}
+
+// ConnectError is returned when a call (or New with a DialTimeout) ran out of
+// time while no endpoint was reachable. It names the last connection error
+// seen, so a refused port or a failed TLS handshake is not hidden behind a
+// bare "context deadline exceeded". errors.Is(err, context.DeadlineExceeded)
+// (or context.Canceled) still holds.
+type ConnectError struct {
+	// Err is the context error that ended the wait.
+	Err error
+	// Endpoint is the endpoint of the last failed connection attempt.
+	Endpoint string
+	// Cause is the last connection error: a refused dial, a TLS failure.
+	Cause error
+}
+
+func (e *ConnectError) Error() string {
+	if e.Cause == nil {
+		return fmt.Sprintf("%v: no etcd endpoint reachable", e.Err)
+	}
+	return fmt.Sprintf("%v: no etcd endpoint reachable; last error on %s: %v", e.Err, e.Endpoint, e.Cause)
+}
+
+// Unwrap gives both the context error and the connection error to errors.Is.
+func (e *ConnectError) Unwrap() []error { return []error{e.Err, e.Cause} }
+
+// toErr turns the error of a gRPC call into the error the caller sees:
+// server errors become the rpctypes values (so err == rpctypes.ErrEmptyKey
+// holds), a call ended by its context returns the context's error, wrapped in
+// a ConnectError when the connection was never ready.
+func (c *Client) toErr(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		if st, ok := status.FromError(err); ok && (st.Code() == codes.DeadlineExceeded || st.Code() == codes.Canceled) {
+			if ce := c.connectError(cerr); ce != nil {
+				return ce
+			}
+			return cerr
+		}
+	}
+	err = rpctypes.Error(err)
+	var ee rpctypes.EtcdError
+	if errors.As(err, &ee) {
+		return err
+	}
+	if st, ok := status.FromError(err); ok {
+		switch st.Code() {
+		case codes.ResourceExhausted:
+			// grpc-go refuses a message above MaxCallSendMsgSize or
+			// MaxCallRecvMsgSize before sending it.
+			if strings.Contains(st.Message(), "larger than max") {
+				return fmt.Errorf("%w (%s)", rpctypes.ErrRequestTooLarge, st.Message())
+			}
+		case codes.Canceled:
+			if c.ctx.Err() != nil {
+				return ErrClientClosed
+			}
+		}
+	}
+	return err
+}
+
+// Code is a stable classification of an error, shared by Go hosts and the
+// Lua layer (the codes of LUA_API.md).
+type Code string
+
+// The codes Classify returns.
+const (
+	CodeOK               Code = ""
+	CodeCanceled         Code = "canceled"
+	CodeDeadlineExceeded Code = "deadline_exceeded"
+	CodeUnavailable      Code = "unavailable"
+	CodeCompacted        Code = "compacted"
+	CodeFutureRevision   Code = "future_revision"
+	CodeEmptyKey         Code = "empty_key"
+	CodeKeyNotFound      Code = "key_not_found"
+	CodeTooManyOps       Code = "too_many_ops"
+	CodeDuplicateKey     Code = "duplicate_key"
+	CodeRequestTooLarge  Code = "request_too_large"
+	CodeLeaseNotFound    Code = "lease_not_found"
+	CodeAuthFailed       Code = "auth_failed"
+	CodePermissionDenied Code = "permission_denied"
+	CodeInvalidToken     Code = "invalid_auth_token"
+	CodeNoLeader         Code = "no_leader"
+	CodeInvalidArgument  Code = "invalid_argument"
+	CodeLockTimeout      Code = "lock_timeout"
+	CodeScriptTimeout    Code = "script_timeout"
+	CodeInternal         Code = "internal"
+)
+
+// Classification is what Classify says of an error.
+type Classification struct {
+	// Code is the stable code of the error.
+	Code Code
+	// Retryable reports whether repeating the same call may succeed.
+	Retryable bool
+}
+
+var etcdErrorCodes = map[error]Classification{
+	rpctypes.ErrCompacted:        {CodeCompacted, false},
+	rpctypes.ErrFutureRev:        {CodeFutureRevision, false},
+	rpctypes.ErrEmptyKey:         {CodeEmptyKey, false},
+	rpctypes.ErrKeyNotFound:      {CodeKeyNotFound, false},
+	rpctypes.ErrTooManyOps:       {CodeTooManyOps, false},
+	rpctypes.ErrDuplicateKey:     {CodeDuplicateKey, false},
+	rpctypes.ErrRequestTooLarge:  {CodeRequestTooLarge, false},
+	rpctypes.ErrLeaseNotFound:    {CodeLeaseNotFound, false},
+	rpctypes.ErrAuthFailed:       {CodeAuthFailed, false},
+	rpctypes.ErrPermissionDenied: {CodePermissionDenied, false},
+	rpctypes.ErrInvalidAuthToken: {CodeInvalidToken, true},
+	rpctypes.ErrAuthOldRevision:  {CodeInvalidToken, true},
+	rpctypes.ErrNoLeader:         {CodeNoLeader, true},
+	rpctypes.ErrTooManyRequests:  {CodeUnavailable, true},
+	rpctypes.ErrInvalidSortOption: {CodeInvalidArgument, false},
+	rpctypes.ErrValueProvided:    {CodeInvalidArgument, false},
+	rpctypes.ErrLeaseProvided:    {CodeInvalidArgument, false},
+	rpctypes.ErrUserEmpty:        {CodeInvalidArgument, false},
+	rpctypes.ErrRoleEmpty:        {CodeInvalidArgument, false},
+	rpctypes.ErrNoSpace:          {CodeInternal, false},
+}
+
+// Classify maps any error returned by this package (or by the official
+// client) to a stable code and a retryable flag. It is the one place where
+// errors are classified; the Lua layer's error codes come from it.
+func Classify(err error) Classification {
+	if err == nil {
+		return Classification{CodeOK, false}
+	}
+	var ce *ConnectError
+	if errors.As(err, &ce) {
+		return Classification{CodeUnavailable, true}
+	}
+	if errors.Is(err, ErrInvalidArgument) {
+		return Classification{CodeInvalidArgument, false}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, ErrClientClosed) {
+		return Classification{CodeCanceled, false}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return Classification{CodeDeadlineExceeded, true}
+	}
+	var ee rpctypes.EtcdError
+	if errors.As(err, &ee) {
+		if cl, ok := etcdErrorCodes[ee]; ok {
+			return cl
+		}
+		return classifyGRPC(ee.Code())
+	}
+	if st, ok := status.FromError(err); ok {
+		if cl, ok := etcdErrorCodes[rpctypes.Error(err)]; ok {
+			return cl
+		}
+		return classifyGRPC(st.Code())
+	}
+	return Classification{CodeInternal, false}
+}
+
+func classifyGRPC(c codes.Code) Classification {
+	switch c {
+	case codes.Unavailable:
+		return Classification{CodeUnavailable, true}
+	case codes.DeadlineExceeded:
+		return Classification{CodeDeadlineExceeded, true}
+	case codes.Canceled:
+		return Classification{CodeCanceled, false}
+	case codes.InvalidArgument, codes.OutOfRange:
+		return Classification{CodeInvalidArgument, false}
+	case codes.PermissionDenied:
+		return Classification{CodePermissionDenied, false}
+	case codes.Unauthenticated:
+		return Classification{CodeInvalidToken, true}
+	case codes.ResourceExhausted:
+		return Classification{CodeUnavailable, true}
+	}
+	return Classification{CodeInternal, false}
+}

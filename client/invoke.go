@@ -1,0 +1,115 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// gRPC method names of the calls made through invoke.
+const (
+	methodRange        = "/etcdserverpb.KV/Range"
+	methodPut          = "/etcdserverpb.KV/Put"
+	methodDeleteRange  = "/etcdserverpb.KV/DeleteRange"
+	methodTxn          = "/etcdserverpb.KV/Txn"
+	methodCompact      = "/etcdserverpb.KV/Compact"
+	methodMemberList   = "/etcdserverpb.Cluster/MemberList"
+	methodStatus       = "/etcdserverpb.Maintenance/Status"
+	methodAuthenticate = "/etcdserverpb.Auth/Authenticate"
+)
+
+// message is what gRPC marshals: every etcdserverpb request and response.
+type message = any
+
+// invoke makes one unary call with the retry policy of doc.go: a call marked
+// safe (read-only) is repeated on Unavailable with backoff until its context
+// ends; any call is repeated when the server provably did not act on it
+// (no leader, too many requests), and once after renewing an auth token the
+// server called invalid. The returned error has been through toErr.
+func (c *Client) invoke(ctx context.Context, method string, req, resp message, safe bool) error {
+	if ctx == nil {
+		return invalidArg("%s: nil context", method)
+	}
+	var (
+		token    string
+		renewed  bool
+		attempt  int
+		callCtx  = ctx
+		tokenSet = c.auth.enabled()
+	)
+	for {
+		if tokenSet {
+			var err error
+			if token, err = c.auth.get(ctx, ""); err != nil {
+				return err
+			}
+			callCtx = metadata.AppendToOutgoingContext(ctx, rpctypes.TokenFieldNameGRPC, token)
+		}
+		err := c.conn.Invoke(callCtx, method, req, resp)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || c.ctx.Err() != nil {
+			return c.toErr(ctx, err)
+		}
+		if tokenSet && !renewed && isTokenError(err) {
+			renewed = true
+			if _, rerr := c.auth.get(ctx, token); rerr != nil {
+				return rerr
+			}
+			continue
+		}
+		if !shouldRetry(err, safe) {
+			return c.toErr(ctx, err)
+		}
+		attempt++
+		if werr := sleepCtx(ctx, retryBackoff(attempt)); werr != nil {
+			return c.toErr(ctx, err)
+		}
+	}
+}
+
+// shouldRetry says whether a failed call may be sent again. Writes are
+// repeated only on errors the server returns before proposing anything.
+func shouldRetry(err error, safe bool) bool {
+	ee := rpctypes.Error(err)
+	if ee == rpctypes.ErrNoLeader || ee == rpctypes.ErrTooManyRequests || ee == rpctypes.ErrNotCapable {
+		return true
+	}
+	if !safe {
+		return false
+	}
+	st, ok := status.FromError(err)
+	return ok && st.Code() == codes.Unavailable
+}
+
+func isTokenError(err error) bool {
+	ee := rpctypes.Error(err)
+	return ee == rpctypes.ErrInvalidAuthToken || ee == rpctypes.ErrAuthOldRevision
+}
+
+// retryBackoff is jittered exponential: about 10 ms, 20 ms, ... up to 500 ms.
+func retryBackoff(attempt int) time.Duration {
+	d := 10 * time.Millisecond << min(attempt-1, 6)
+	d = min(d, 500*time.Millisecond)
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+var errNoCredentials = errors.New("etcdclient: no username configured")
