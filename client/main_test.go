@@ -1,0 +1,14 @@
+package client_test
+
+import (
+	"testing"
+
+	"github.com/etcdscript/etcdscript/tests/etcdtest"
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests if any goroutine outlives them: every
+// Close and cancel must release what it started.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, etcdtest.GoleakOptions()...)
+}
