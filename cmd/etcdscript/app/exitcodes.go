@@ -1,0 +1,15 @@
+package app
+
+// Exit codes of etcdscript, in one place (LUA_API.md section 2); etcdctl's
+// numbers where the meaning is the same.
+const (
+	ExitOK          = 0   // done
+	ExitScriptError = 1   // the script raised an error nothing caught
+	ExitConnect     = 2   // no endpoint reachable within --dial-timeout, TLS failed
+	ExitSyntax      = 3   // invalid script
+	ExitInterrupted = 5   // SIGINT or SIGTERM
+	ExitIO          = 6   // the script, a config or a directory could not be read
+	ExitTimeout     = 11  // the script's --timeout passed
+	ExitMigration   = 12  // migration refused
+	ExitUsage       = 128 // bad command-line arguments
+)

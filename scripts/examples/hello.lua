@@ -1,0 +1,9 @@
+-- hello.lua: the smallest etcdscript script. It writes a key and reads it back.
+--
+-- Run it against an in-process etcd, no server needed:
+--   go run ./cmd/etcdscript run --embedded scripts/examples/hello.lua
+-- or against your cluster:
+--   etcdscript run --endpoints=127.0.0.1:2379 scripts/examples/hello.lua
+local r = etcd.put("greeting", "hello, etcd")
+local kv = etcd.get("greeting")
+print(kv.key .. " = " .. kv.value .. " (revision " .. r.revision .. ")")
