@@ -1,6 +1,8 @@
 package client_test
 
 import (
+	"fmt"
+	"os"
 	"testing"
 
 	"github.com/etcdscript/etcdscript/tests/etcdtest"
@@ -8,7 +10,21 @@ import (
 )
 
 // TestMain fails the package's tests if any goroutine outlives them: every
-// Close and cancel must release what it started.
+// Close and cancel must release what it started. A test binary started with
+// benchServerEnv set is instead the etcd server of the benchmarks (see
+// bench_test.go), so client CPU can be measured apart from the server's.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, etcdtest.GoleakOptions()...)
+	if os.Getenv(benchServerEnv) != "" {
+		serveBenchServer()
+		return
+	}
+	code := m.Run()
+	stopBenchServer()
+	if code == 0 {
+		if err := goleak.Find(etcdtest.GoleakOptions()...); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }

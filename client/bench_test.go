@@ -1,0 +1,210 @@
+package client_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/etcdscript/etcdscript/client"
+	"github.com/etcdscript/etcdscript/tests/etcdtest"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// The benchmarks run the etcd server in a child process (this test binary
+// re-executed with benchServerEnv set), so the cpu-ns/op they report is the
+// client's own CPU time per operation, not the server's.
+const benchServerEnv = "ETCDSCRIPT_BENCH_SERVER"
+
+func serveBenchServer() {
+	cl, err := etcdtest.Start(context.Background(), etcdtest.Options{})
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	fmt.Println("endpoints", strings.Join(cl.Endpoints(), ","))
+	// Serve until the parent closes our stdin.
+	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+	cl.Close()
+}
+
+var bench struct {
+	once      sync.Once
+	cmd       *exec.Cmd
+	stdin     interface{ Close() error }
+	endpoints []string
+	err       error
+}
+
+func benchEndpoints(b *testing.B) []string {
+	b.Helper()
+	bench.once.Do(func() {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), benchServerEnv+"=1")
+		cmd.Stderr = os.Stderr
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			bench.err = err
+			return
+		}
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			bench.err = err
+			return
+		}
+		if err := cmd.Start(); err != nil {
+			bench.err = err
+			return
+		}
+		bench.cmd, bench.stdin = cmd, in
+		line, err := bufio.NewReader(out).ReadString('\n')
+		if err != nil {
+			bench.err = fmt.Errorf("bench server: %w", err)
+			return
+		}
+		eps, ok := strings.CutPrefix(strings.TrimSpace(line), "endpoints ")
+		if !ok {
+			bench.err = fmt.Errorf("bench server said %q", line)
+			return
+		}
+		bench.endpoints = strings.Split(eps, ",")
+	})
+	if bench.err != nil {
+		b.Fatal(bench.err)
+	}
+	return bench.endpoints
+}
+
+func stopBenchServer() {
+	if bench.cmd != nil {
+		bench.stdin.Close()
+		_ = bench.cmd.Wait()
+	}
+}
+
+// kvAPI is what both clients offer for these benchmarks.
+type kvAPI struct {
+	put   func(ctx context.Context, k, v string) error
+	get   func(ctx context.Context, k string) error
+	close func()
+}
+
+func newOurs(b *testing.B) kvAPI {
+	cli, err := client.New(client.Config{Endpoints: benchEndpoints(b), DialTimeout: 5 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return kvAPI{
+		put:   func(ctx context.Context, k, v string) error { _, err := cli.Put(ctx, k, v); return err },
+		get:   func(ctx context.Context, k string) error { _, err := cli.Get(ctx, k); return err },
+		close: func() { cli.Close() },
+	}
+}
+
+func newOfficial(b *testing.B) kvAPI {
+	cli, err := clientv3.New(clientv3.Config{Endpoints: benchEndpoints(b), DialTimeout: 5 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return kvAPI{
+		put:   func(ctx context.Context, k, v string) error { _, err := cli.Put(ctx, k, v); return err },
+		get:   func(ctx context.Context, k string) error { _, err := cli.Get(ctx, k); return err },
+		close: func() { cli.Close() },
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// runKV runs op b.N times, one at a time or with 64 in flight, and reports
+// the client's CPU time per op.
+func runKV(b *testing.B, inflight int, op func(ctx context.Context, i int64) error) {
+	ctx := context.Background()
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	if inflight == 1 {
+		for i := 0; i < b.N; i++ {
+			if err := op(ctx, int64(i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	} else {
+		b.SetParallelism((inflight + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := op(ctx, n.Add(1)); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	cpu := cpuTime() - cpu0
+	b.StopTimer()
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+var benchValue = strings.Repeat("v", 256)
+
+func benchmarkKV(b *testing.B, mk func(*testing.B) kvAPI) {
+	api := mk(b)
+	defer api.close()
+	if err := api.put(context.Background(), "bench/get", benchValue); err != nil {
+		b.Fatal(err)
+	}
+	for _, inflight := range []int{1, 64} {
+		b.Run(fmt.Sprintf("put/inflight=%d", inflight), func(b *testing.B) {
+			runKV(b, inflight, func(ctx context.Context, i int64) error {
+				return api.put(ctx, fmt.Sprintf("bench/put/%d", i%10000), benchValue)
+			})
+		})
+		b.Run(fmt.Sprintf("get/inflight=%d", inflight), func(b *testing.B) {
+			runKV(b, inflight, func(ctx context.Context, i int64) error { return api.get(ctx, "bench/get") })
+		})
+	}
+}
+
+// BenchmarkKV compares this client with the official one on the same
+// server in the same run: go test ./client -run '^$' -bench BenchmarkKV -benchmem
+func BenchmarkKV(b *testing.B) {
+	b.Run("client=ours", func(b *testing.B) { benchmarkKV(b, newOurs) })
+	b.Run("client=official", func(b *testing.B) { benchmarkKV(b, newOfficial) })
+	b.Run("client=raw", func(b *testing.B) { benchmarkKV(b, newRaw) })
+}
+
+// newRaw is the floor: generated gRPC stubs on a plain connection, with no
+// client library at all.
+func newRaw(b *testing.B) kvAPI {
+	conn, err := grpc.NewClient(benchEndpoints(b)[0], grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	kvc := pb.NewKVClient(conn)
+	return kvAPI{
+		put: func(ctx context.Context, k, v string) error {
+			_, err := kvc.Put(ctx, &pb.PutRequest{Key: []byte(k), Value: []byte(v)})
+			return err
+		},
+		get: func(ctx context.Context, k string) error {
+			_, err := kvc.Range(ctx, &pb.RangeRequest{Key: []byte(k)})
+			return err
+		},
+		close: func() { conn.Close() },
+	}
+}
