@@ -6,142 +6,150 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
-	"time"
+	"syscall"
 
 	"github.com/etcdscript/etcdscript/client"
-	"github.com/etcdscript/etcdscript/tests/etcdtest"
-	lua "github.com/yuin/gopher-lua"
+	"github.com/urfave/cli/v2"
 )
 
-// Process is the state of the process the command runs in.
+// Process is the state of the process the command runs in; main passes the
+// real one, tests their own.
 type Process struct {
 	Args      []string
 	Stdin     io.Reader
 	Stdout    io.Writer
 	Stderr    io.Writer
 	LookupEnv func(string) (string, bool)
+	// Signals, when set, receives SIGINT and SIGTERM; nil means the real
+	// process signals.
+	Signals <-chan os.Signal
 }
 
-// Main runs the command and returns the process exit code.
+// Main runs the command and returns the process exit code. Every outcome is
+// mapped to a code in one place, exitCode; every error is printed once, as
+// "Error: ..." on stderr.
 func Main(p Process) int {
-	args := p.Args[1:]
-	if len(args) == 0 || args[0] != "run" {
-		fmt.Fprintln(p.Stderr, "usage: etcdscript run [--embedded] [--endpoints=HOST:PORT,...] FILE")
-		return ExitUsage
+	if p.LookupEnv == nil {
+		p.LookupEnv = os.LookupEnv
+	}
+	app := newApp(p)
+	err := app.Run(hoistGlobalFlags(app, p.Args))
+	code := exitCode(err)
+	if err != nil {
+		if e, ok := asExit(err); !ok || e.err != nil {
+			fmt.Fprintf(p.Stderr, "Error: %v\n", err)
+		}
+	}
+	return code
+}
+
+func newApp(p Process) *cli.App {
+	return &cli.App{
+		Name:                 "etcdscript",
+		Usage:                "run Lua scripts against etcd",
+		Version:              Version,
+		HideVersion:          true,
+		Reader:               p.Stdin,
+		Writer:               p.Stdout,
+		ErrWriter:            p.Stderr,
+		Flags:                globalFlags(),
+		EnableBashCompletion: true,
+		Suggest:              true,
+		// urfave/cli would call os.Exit itself; Main maps errors instead.
+		ExitErrHandler: func(*cli.Context, error) {},
+		Before:         applyConfigFile,
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageErrorf("%v", err)
+		},
+		Commands: []*cli.Command{
+			runCommand(p),
+			versionCommand(p),
+			completionCommand(p),
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("unknown command %q (see etcdscript --help)", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
+	}
+}
+
+// exitCode maps an outcome to the exit codes of LUA_API.md section 2.
+func exitCode(err error) int {
+	if err == nil {
+		return ExitOK
 	}
 	var (
-		embedded  bool
-		endpoints = []string{"127.0.0.1:2379"}
-		file      string
+		ue *usageError
+		ie *ioError
+		ce *connectError
+		cc *client.ConnectError
 	)
-	for _, a := range args[1:] {
-		switch {
-		case a == "--embedded":
-			embedded = true
-		case strings.HasPrefix(a, "--endpoints="):
-			endpoints = strings.Split(strings.TrimPrefix(a, "--endpoints="), ",")
-		case file == "" && !strings.HasPrefix(a, "--"):
-			file = a
-		default:
-			fmt.Fprintf(p.Stderr, "Error: unexpected argument %q\n", a)
-			return ExitUsage
-		}
+	if e, ok := asExit(err); ok {
+		return e.code
 	}
-	if file == "" {
-		fmt.Fprintln(p.Stderr, "Error: run needs a script file")
+	switch {
+	case errors.As(err, &ue):
 		return ExitUsage
-	}
-	src, err := os.ReadFile(file)
-	if err != nil {
-		fmt.Fprintf(p.Stderr, "Error: %v\n", err)
+	case errors.As(err, &ie):
 		return ExitIO
-	}
-	ctx := context.Background()
-	if embedded {
-		cl, err := etcdtest.Start(ctx, etcdtest.Options{})
-		if err != nil {
-			fmt.Fprintf(p.Stderr, "Error: embedded etcd: %v\n", err)
-			return ExitConnect
-		}
-		defer cl.Close()
-		endpoints = cl.Endpoints()
-	}
-	cli, err := client.New(client.Config{Endpoints: endpoints, DialTimeout: 2 * time.Second})
-	if err != nil {
-		fmt.Fprintf(p.Stderr, "Error: %v\n", err)
+	case errors.As(err, &ce), errors.As(err, &cc):
 		return ExitConnect
 	}
-	defer cli.Close()
-
-	L := lua.NewState()
-	defer L.Close()
-	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int {
-		parts := make([]string, L.GetTop())
-		for i := range parts {
-			parts[i] = L.ToStringMeta(L.Get(i + 1)).String()
-		}
-		fmt.Fprintln(p.Stdout, strings.Join(parts, "\t"))
-		return 0
-	}))
-	L.SetGlobal("etcd", minimalEtcd(L, cli))
-	fn, err := L.Load(strings.NewReader(string(src)), "@"+file)
-	if err != nil {
-		fmt.Fprintf(p.Stderr, "Error: %v\n", err)
-		return ExitSyntax
+	if isFlagError(err) {
+		return ExitUsage
 	}
-	L.Push(fn)
-	if err := L.PCall(0, 0, nil); err != nil {
-		var ce *client.ConnectError
-		if errors.As(err, &ce) {
-			fmt.Fprintf(p.Stderr, "Error: %v\n", err)
-			return ExitConnect
-		}
-		fmt.Fprintf(p.Stderr, "Error: %v\n", err)
-		return ExitScriptError
-	}
-	return ExitOK
+	return ExitScriptError
 }
 
-// minimalEtcd is the bootstrap etcd module (put and get) until the bindings
-// package provides the whole module of LUA_API.md.
-func minimalEtcd(L *lua.LState, cli *client.Client) *lua.LTable {
-	call := func() (context.Context, context.CancelFunc) {
-		return context.WithTimeout(context.Background(), 5*time.Second)
+// isFlagError recognises urfave/cli's own parse errors, which it does not
+// type: unknown flags and bad flag values.
+func isFlagError(err error) bool {
+	var re cli.ExitCoder
+	if errors.As(err, &re) {
+		return false
 	}
-	m := L.NewTable()
-	m.RawSetString("put", L.NewFunction(func(L *lua.LState) int {
-		ctx, cancel := call()
-		defer cancel()
-		resp, err := cli.Put(ctx, L.CheckString(1), L.CheckString(2))
-		if err != nil {
-			L.RaiseError("etcd.put: %v", err)
+	msg := err.Error()
+	for _, s := range []string{"flag provided but not defined", "invalid value", "flag needs an argument", "Required flag"} {
+		if strings.Contains(msg, s) {
+			return true
 		}
-		t := L.NewTable()
-		t.RawSetString("revision", lua.LNumber(resp.Header.Revision))
-		L.Push(t)
-		return 1
-	}))
-	m.RawSetString("get", L.NewFunction(func(L *lua.LState) int {
-		ctx, cancel := call()
-		defer cancel()
-		resp, err := cli.Get(ctx, L.CheckString(1))
-		if err != nil {
-			L.RaiseError("etcd.get: %v", err)
-		}
-		if len(resp.Kvs) == 0 {
-			L.Push(lua.LNil)
-			return 1
-		}
-		kv := resp.Kvs[0]
-		t := L.NewTable()
-		t.RawSetString("key", lua.LString(kv.Key))
-		t.RawSetString("value", lua.LString(kv.Value))
-		t.RawSetString("mod_revision", lua.LNumber(kv.ModRevision))
-		t.RawSetString("create_revision", lua.LNumber(kv.CreateRevision))
-		t.RawSetString("version", lua.LNumber(kv.Version))
-		L.Push(t)
-		return 1
-	}))
-	return m
+	}
+	return false
 }
+
+// signalContext ends when the process is interrupted.
+func signalContext(p Process) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := p.Signals
+	var stop func()
+	if sigs == nil {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+		sigs = ch
+		stop = func() { signal.Stop(ch) }
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			cancel(&interrupted{sig: s})
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		close(done)
+		if stop != nil {
+			stop()
+		}
+		cancel(nil)
+	}
+}
+
+// interrupted is the cause of a context ended by a signal: exit 5.
+type interrupted struct{ sig os.Signal }
+
+func (e *interrupted) Error() string { return "interrupted by " + e.sig.String() }

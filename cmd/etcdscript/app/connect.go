@@ -1,0 +1,105 @@
+package app
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/etcdscript/etcdscript/client"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+// clientConfig builds the client configuration from the global flags, as
+// etcdctl does: TLS when a CA, a certificate or an https endpoint is given
+// (or --insecure-transport=false), credentials from --user and --password
+// (prompting on a terminal when --user has no password).
+func clientConfig(c *cli.Context, p Process) (client.Config, error) {
+	cfg := client.Config{
+		Endpoints:            c.StringSlice(flagEndpoints),
+		DialTimeout:          c.Duration(flagDialTimeout),
+		DialKeepAliveTime:    c.Duration(flagKeepaliveTime),
+		DialKeepAliveTimeout: c.Duration(flagKeepaliveTimeout),
+	}
+	tlsCfg, err := tlsConfig(c)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.TLS = tlsCfg
+	if user := c.String(flagUser); user != "" {
+		name, pass, hasPass := strings.Cut(user, ":")
+		if hasPass && c.String(flagPassword) != "" {
+			return cfg, usageErrorf("--user %q includes a password and --password is set too: give one", name)
+		}
+		if !hasPass {
+			pass = c.String(flagPassword)
+			if pass == "" {
+				pass, err = promptPassword(p, name)
+				if err != nil {
+					return cfg, err
+				}
+			}
+		}
+		cfg.Username, cfg.Password = name, pass
+	} else if c.String(flagPassword) != "" {
+		return cfg, usageErrorf("--password needs --user")
+	}
+	return cfg, nil
+}
+
+func tlsConfig(c *cli.Context) (*tls.Config, error) {
+	ca, cert, key := c.String(flagCACert), c.String(flagCert), c.String(flagKey)
+	secureEndpoint := false
+	for _, ep := range c.StringSlice(flagEndpoints) {
+		if strings.HasPrefix(ep, "https://") || strings.HasPrefix(ep, "unixs://") {
+			secureEndpoint = true
+		}
+	}
+	if ca == "" && cert == "" && key == "" && !secureEndpoint && c.Bool(flagInsecureTrans) {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.Bool(flagInsecureSkip)}
+	if ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, &ioError{what: "--cacert", err: err}
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, usageErrorf("--cacert %s: no PEM certificate found", ca)
+		}
+		cfg.RootCAs = pool
+	}
+	if (cert == "") != (key == "") {
+		return nil, usageErrorf("--cert and --key go together")
+	}
+	if cert != "" {
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return nil, &ioError{what: "--cert/--key", err: err}
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg, nil
+}
+
+// promptPassword asks for the password on the terminal; without one it is
+// an error, never a hang on a pipe.
+func promptPassword(p Process, user string) (string, error) {
+	f, ok := p.Stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", usageErrorf("--user %q has no password: use --user name:password, --password or ETCDCTL_PASSWORD (no terminal to prompt on)", user)
+	}
+	fmt.Fprint(p.Stderr, "Password: ")
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(p.Stderr)
+	if err != nil {
+		return "", &ioError{what: "password prompt", err: err}
+	}
+	return string(b), nil
+}
+
+var _ io.Reader = (*os.File)(nil)
