@@ -67,6 +67,7 @@ func newApp(p Process) *cli.App {
 			runCommand(p),
 			versionCommand(p),
 			completionCommand(p),
+			typesCommand(p),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {

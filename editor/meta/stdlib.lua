@@ -1,0 +1,142 @@
+---@meta
+-- LuaLS definitions of etcdscript's standard modules (LUA_API.md section 3).
+
+---@class json
+---@field null userdata  # the JSON null; also inside arrays
+local json = {}
+---@param v any
+---@param opts? {indent?: integer|string, sort_keys?: boolean}
+---@return string
+function json.encode(v, opts) end
+---@param s string
+---@return any
+function json.decode(s) end
+---Marks t as an array, so that an empty one encodes as [].
+---@param t table
+---@return table
+function json.array(t) end
+
+---@class yaml
+local yaml = {}
+---@param v any
+---@return string
+function yaml.encode(v) end
+---@param s string
+---@return any
+function yaml.decode(s) end
+
+---@class base64
+local base64 = {}
+---@param s string
+---@return string
+function base64.encode(s) end
+---@param s string
+---@return string
+function base64.decode(s) end
+---@param s string
+---@return string
+function base64.url_encode(s) end
+---@param s string
+---@return string
+function base64.url_decode(s) end
+
+---@class time
+local time = {}
+---@return number seconds since the epoch
+function time.now() end
+---Sleeps, dispatching watch and lease callbacks meanwhile.
+---@param seconds number
+function time.sleep(seconds) end
+---@param t number
+---@param layout? string
+---@return string
+function time.format(t, layout) end
+---@param s string  # e.g. "1m30s"
+---@return number seconds
+function time.parse_duration(s) end
+
+---@class log
+local log = {}
+---@param msg string
+---@param fields? table<string, any>
+function log.debug(msg, fields) end
+---@param msg string
+---@param fields? table<string, any>
+function log.info(msg, fields) end
+---@param msg string
+---@param fields? table<string, any>
+function log.warn(msg, fields) end
+---@param msg string
+---@param fields? table<string, any>
+function log.error(msg, fields) end
+
+---@class fs
+local fs = {}
+---@param path string
+---@return string
+function fs.read(path) end
+---@param path string
+---@param s string
+function fs.write(path, s) end
+---@param path string
+---@return fun(): string|nil
+function fs.lines(path) end
+---@param path string
+---@return boolean
+function fs.exists(path) end
+---@param pattern string
+---@return string[]
+function fs.glob(pattern) end
+
+---@class env
+local env = {}
+---@param name string
+---@param default? string
+---@return string|nil
+function env.get(name, default) end
+
+---@class strings
+local strings = {}
+---@param s string
+---@param sep string
+---@param n? integer
+---@return string[]
+function strings.split(s, sep, n) end
+---@param s string
+---@param cutset? string
+---@return string
+function strings.trim(s, cutset) end
+---@param s string
+---@param prefix string
+---@return boolean
+function strings.has_prefix(s, prefix) end
+---@param s string
+---@param suffix string
+---@return boolean
+function strings.has_suffix(s, suffix) end
+---@param t string[]
+---@param sep string
+---@return string
+function strings.join(t, sep) end
+
+---@class retry
+---@overload fun(fn: function, opts?: {attempts?: integer, base?: number, max?: number}): ...
+local retry = {}
+---Calls fn, repeating it with jittered backoff on errors whose retryable is true.
+---@param fn function
+---@param opts? {attempts?: integer, base?: number, max?: number}
+---@return ...
+function retry.retry(fn, opts) end
+
+---@class progress.Bar
+local Bar = {}
+---@param n integer
+function Bar:add(n) end
+function Bar:done() end
+
+---@class progress
+local progress = {}
+---@param total integer
+---@param label string
+---@return progress.Bar
+function progress.bar(total, label) end
