@@ -1,0 +1,26 @@
+// Package etcdtest starts real etcd servers inside the current process, for
+// tests and for `etcdscript run --embedded`.
+//
+// Start (or StartT in a test) launches a cluster of one or more members with
+// go.etcd.io/etcd/server/v3/embed. Every member listens on 127.0.0.1 with ports
+// that are free when the cluster starts and advertises those real ports, so
+// MemberList answers with addresses a client can dial. Data lives in a
+// temporary directory that Close removes, and Close stops every goroutine
+// that etcd can stop; GoleakOptions lists the few that it cannot.
+//
+// The defaults favour speed over durability: fsync is off and the raft
+// heartbeat and election timeout are short, so a one-member cluster starts in
+// well under a second. Logging is off unless Options.Logger is set or the
+// ETCDTEST_LOG environment variable names a level (1 means "error").
+//
+// Options.ClientTLS serves clients over TLS with certificates made for the
+// cluster and requires a client certificate. Options.Proxy puts a small TCP
+// proxy of this package in front of each member's client URL, so a test can
+// blackhole, pause or cut the connections of one member. In a cluster of
+// several members, peer traffic always flows through such proxies too: they
+// let Cluster.Isolate cut a member off from the others, and let a stopped
+// member's connections be closed, which etcd alone leaves open for seconds.
+//
+// The package does not import "testing": StartT takes the small TB interface
+// that *testing.T, *testing.B and testing.TB satisfy.
+package etcdtest
