@@ -120,7 +120,23 @@ func NewFromURLs(urls []string) (*Client, error) { return New(Config{Endpoints: 
 func (c *Client) connect(eps []endpoint) error {
 	c.resolver = manual.NewBuilderWithScheme("etcdscript")
 	c.resolver.InitialState(resolver.State{Addresses: toAddresses(eps)})
+	opts := append([]grpc.DialOption{
+		grpc.WithResolvers(c.resolver),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
+	}, c.dialOptions(c.cfg.TLS != nil || anySecure(eps))...)
+	conn, err := grpc.NewClient("etcdscript:///"+eps[0].host, opts...)
+	if err != nil {
+		return fmt.Errorf("etcdclient: %w", err)
+	}
+	c.conn = conn
+	conn.Connect()
+	return nil
+}
 
+// dialOptions are the options of every connection the client opens (the
+// balanced one and the per-endpoint ones of endpoint_conn.go): dialer,
+// message sizes, backoff, keepalive, credentials, then Config.DialOptions.
+func (c *Client) dialOptions(secure bool) []grpc.DialOption {
 	keepTime, keepTimeout := c.cfg.DialKeepAliveTime, c.cfg.DialKeepAliveTimeout
 	if keepTime == 0 {
 		keepTime = defaultKeepAliveTime
@@ -140,9 +156,7 @@ func (c *Client) connect(eps []endpoint) error {
 		minConnect = 5 * time.Second
 	}
 	opts := []grpc.DialOption{
-		grpc.WithResolvers(c.resolver),
 		grpc.WithContextDialer(c.dial),
-		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
 		grpc.WithDefaultCallOptions(
 			grpc.WaitForReady(true),
 			grpc.MaxCallSendMsgSize(sendMax),
@@ -160,19 +174,12 @@ func (c *Client) connect(eps []endpoint) error {
 			Time: keepTime, Timeout: keepTimeout, PermitWithoutStream: c.cfg.PermitWithoutStream,
 		}))
 	}
-	if c.cfg.TLS != nil || anySecure(eps) {
+	if secure {
 		opts = append(opts, grpc.WithTransportCredentials(newEndpointCreds(c.cfg.TLS, c.noteConnFailure)))
 	} else {
 		opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	}
-	opts = append(opts, c.cfg.DialOptions...)
-	conn, err := grpc.NewClient("etcdscript:///"+eps[0].host, opts...)
-	if err != nil {
-		return fmt.Errorf("etcdclient: %w", err)
-	}
-	c.conn = conn
-	conn.Connect()
-	return nil
+	return append(opts, c.cfg.DialOptions...)
 }
 
 func anySecure(eps []endpoint) bool {

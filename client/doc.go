@@ -61,4 +61,28 @@
 //
 // Classify maps any of these errors to a stable Code and a retryable flag;
 // it is the one classification shared by Go hosts and the Lua layer.
+//
+// # Metrics and other interceptors
+//
+// Config.DialOptions are added to every connection the client opens: the
+// balanced one and the per-endpoint connections of Maintenance.Status,
+// HashKV, Defragment and MoveLeader. gRPC interceptors placed there see every
+// call and stream, so metrics and tracing need no support from this package.
+// With go-grpc-middleware's prometheus provider:
+//
+//	metrics := grpcprom.NewClientMetrics()
+//	prometheus.MustRegister(metrics)
+//	cli, err := client.New(client.Config{
+//		Endpoints: endpoints,
+//		DialOptions: []grpc.DialOption{
+//			grpc.WithChainUnaryInterceptor(metrics.UnaryClientInterceptor()),
+//			grpc.WithChainStreamInterceptor(metrics.StreamClientInterceptor()),
+//		},
+//	})
+//
+// grpc_client_handled_total then counts each call by method (Put, Range,
+// Txn, ...) and status code. A call repeated by the retry policy counts once
+// per attempt, since each attempt is a gRPC call of its own. Use the Chain
+// forms so that interceptors from several places compose. See the example
+// of Config.
 package client

@@ -130,26 +130,26 @@ type Classification struct {
 }
 
 var etcdErrorCodes = map[error]Classification{
-	rpctypes.ErrCompacted:        {CodeCompacted, false},
-	rpctypes.ErrFutureRev:        {CodeFutureRevision, false},
-	rpctypes.ErrEmptyKey:         {CodeEmptyKey, false},
-	rpctypes.ErrKeyNotFound:      {CodeKeyNotFound, false},
-	rpctypes.ErrTooManyOps:       {CodeTooManyOps, false},
-	rpctypes.ErrDuplicateKey:     {CodeDuplicateKey, false},
-	rpctypes.ErrRequestTooLarge:  {CodeRequestTooLarge, false},
-	rpctypes.ErrLeaseNotFound:    {CodeLeaseNotFound, false},
-	rpctypes.ErrAuthFailed:       {CodeAuthFailed, false},
-	rpctypes.ErrPermissionDenied: {CodePermissionDenied, false},
-	rpctypes.ErrInvalidAuthToken: {CodeInvalidToken, true},
-	rpctypes.ErrAuthOldRevision:  {CodeInvalidToken, true},
-	rpctypes.ErrNoLeader:         {CodeNoLeader, true},
-	rpctypes.ErrTooManyRequests:  {CodeUnavailable, true},
+	rpctypes.ErrCompacted:         {CodeCompacted, false},
+	rpctypes.ErrFutureRev:         {CodeFutureRevision, false},
+	rpctypes.ErrEmptyKey:          {CodeEmptyKey, false},
+	rpctypes.ErrKeyNotFound:       {CodeKeyNotFound, false},
+	rpctypes.ErrTooManyOps:        {CodeTooManyOps, false},
+	rpctypes.ErrDuplicateKey:      {CodeDuplicateKey, false},
+	rpctypes.ErrRequestTooLarge:   {CodeRequestTooLarge, false},
+	rpctypes.ErrLeaseNotFound:     {CodeLeaseNotFound, false},
+	rpctypes.ErrAuthFailed:        {CodeAuthFailed, false},
+	rpctypes.ErrPermissionDenied:  {CodePermissionDenied, false},
+	rpctypes.ErrInvalidAuthToken:  {CodeInvalidToken, true},
+	rpctypes.ErrAuthOldRevision:   {CodeInvalidToken, true},
+	rpctypes.ErrNoLeader:          {CodeNoLeader, true},
+	rpctypes.ErrTooManyRequests:   {CodeUnavailable, true},
 	rpctypes.ErrInvalidSortOption: {CodeInvalidArgument, false},
-	rpctypes.ErrValueProvided:    {CodeInvalidArgument, false},
-	rpctypes.ErrLeaseProvided:    {CodeInvalidArgument, false},
-	rpctypes.ErrUserEmpty:        {CodeInvalidArgument, false},
-	rpctypes.ErrRoleEmpty:        {CodeInvalidArgument, false},
-	rpctypes.ErrNoSpace:          {CodeInternal, false},
+	rpctypes.ErrValueProvided:     {CodeInvalidArgument, false},
+	rpctypes.ErrLeaseProvided:     {CodeInvalidArgument, false},
+	rpctypes.ErrUserEmpty:         {CodeInvalidArgument, false},
+	rpctypes.ErrRoleEmpty:         {CodeInvalidArgument, false},
+	rpctypes.ErrNoSpace:           {CodeInternal, false},
 }
 
 // Classify maps any error returned by this package (or by the official
@@ -161,6 +161,11 @@ func Classify(err error) Classification {
 	}
 	var ce *ConnectError
 	if errors.As(err, &ce) {
+		// A caller that gave up on an unreachable cluster cancelled the
+		// call: repeating it is not what was asked for.
+		if errors.Is(ce.Err, context.Canceled) {
+			return Classification{CodeCanceled, false}
+		}
 		return Classification{CodeUnavailable, true}
 	}
 	if errors.Is(err, ErrInvalidArgument) {
@@ -182,6 +187,11 @@ func Classify(err error) Classification {
 	if st, ok := status.FromError(err); ok {
 		if cl, ok := etcdErrorCodes[rpctypes.Error(err)]; ok {
 			return cl
+		}
+		// A message above a gRPC size limit (clientv3 returns this status
+		// as is): repeating it cannot help.
+		if st.Code() == codes.ResourceExhausted && strings.Contains(st.Message(), "larger than max") {
+			return Classification{CodeRequestTooLarge, false}
 		}
 		return classifyGRPC(st.Code())
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -33,6 +34,12 @@ type message = any
 // (no leader, too many requests), and once after renewing an auth token the
 // server called invalid. The returned error has been through toErr.
 func (c *Client) invoke(ctx context.Context, method string, req, resp message, safe bool) error {
+	return c.invokeOn(ctx, c.conn, method, req, resp, safe)
+}
+
+// invokeOn is invoke on a given connection: the balanced one, or the
+// connection to one endpoint for the calls that name it.
+func (c *Client) invokeOn(ctx context.Context, conn grpc.ClientConnInterface, method string, req, resp message, safe bool) error {
 	if ctx == nil {
 		return invalidArg("%s: nil context", method)
 	}
@@ -51,7 +58,7 @@ func (c *Client) invoke(ctx context.Context, method string, req, resp message, s
 			}
 			callCtx = metadata.AppendToOutgoingContext(ctx, rpctypes.TokenFieldNameGRPC, token)
 		}
-		err := c.conn.Invoke(callCtx, method, req, resp)
+		err := conn.Invoke(callCtx, method, req, resp)
 		if err == nil {
 			return nil
 		}

@@ -108,7 +108,7 @@ func (k *kv) Txn(ctx context.Context) Txn { return &txn{kv: k, ctx: ctx} }
 
 func (k *kv) Do(ctx context.Context, op Op) (OpResponse, error) {
 	if ctx == nil {
-		return OpResponse{}, invalidArg("nil context")
+		return OpResponse{}, invalidArg("%s: nil context", op.describe())
 	}
 	if err := op.validate(); err != nil {
 		return OpResponse{}, err

@@ -47,36 +47,76 @@ func (k *kv) GetStream(ctx context.Context, key string, opts ...OpOption) (GetSt
 	if err := op.validate(); err != nil {
 		return nil, err
 	}
-	stream, err := k.c.openStream(ctx, rangeStreamDesc, "/etcdserverpb.KV/RangeStream", op.rangeRequest())
-	if err != nil {
-		return nil, err
-	}
-	ch := make(chan RangeStreamResponse, 1)
-	go func() {
-		defer close(ch)
-		for {
-			m := new(pb.RangeStreamResponse)
-			if err := stream.RecvMsg(m); err != nil {
-				if !errors.Is(err, io.EOF) {
-					select {
-					case ch <- RangeStreamResponse{closeErr: k.c.toErr(ctx, err)}:
-					case <-ctx.Done():
-					}
+	c := k.c
+	renewed := false
+	for attempt := 1; ; attempt++ {
+		sctx, cancel := context.WithCancel(ctx)
+		stream, err := c.openStream(sctx, rangeStreamDesc, "/etcdserverpb.KV/RangeStream", op.rangeRequest())
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		// The server checks the auth token only when it answers, so the
+		// first message is read here: a refused token is renewed once and
+		// an unavailable member is retried, as for Get, while nothing has
+		// been delivered yet. Any other error ends the channel, as in
+		// clientv3.
+		first := new(pb.RangeStreamResponse)
+		err = stream.RecvMsg(first)
+		if err != nil && !errors.Is(err, io.EOF) && ctx.Err() == nil && c.ctx.Err() == nil {
+			retry := false
+			switch {
+			case !renewed && isTokenError(err) && c.auth.enabled():
+				renewed = true
+				if _, rerr := c.auth.get(ctx, c.auth.current()); rerr != nil {
+					cancel()
+					return nil, rerr
 				}
-				return
+				retry = true
+			case shouldRetry(err, true):
+				retry = sleepCtx(ctx, retryBackoff(attempt)) == nil
 			}
-			select {
-			case ch <- RangeStreamResponse{RangeResponse: m.RangeResponse}:
-			case <-ctx.Done():
-				return
+			if retry {
+				cancel()
+				continue
 			}
 		}
-	}()
-	return ch, nil
+		ch := make(chan RangeStreamResponse, 1)
+		go k.pumpStream(ctx, cancel, stream, first, err, ch)
+		return ch, nil
+	}
+}
+
+// pumpStream delivers first (or firstErr) and the rest of the stream on ch,
+// then closes ch. It stops early when ctx ends.
+func (k *kv) pumpStream(ctx context.Context, cancel context.CancelFunc, stream grpc.ClientStream, first *pb.RangeStreamResponse, firstErr error, ch chan<- RangeStreamResponse) {
+	defer close(ch)
+	defer cancel()
+	m, err := first, firstErr
+	for {
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				select {
+				case ch <- RangeStreamResponse{closeErr: k.c.toErr(ctx, err)}:
+				case <-ctx.Done():
+				}
+			}
+			return
+		}
+		select {
+		case ch <- RangeStreamResponse{RangeResponse: m.RangeResponse}:
+		case <-ctx.Done():
+			return
+		}
+		m = new(pb.RangeStreamResponse)
+		err = stream.RecvMsg(m)
+	}
 }
 
 // openStream opens a server-streaming call with the auth token, sends req
-// and closes the send side, renewing the token once if the server refuses it.
+// and closes the send side, renewing the token once if opening fails on it.
+// A server refuses a stale token only in its first answer, which the caller
+// reads (GetStream, Snapshot).
 func (c *Client) openStream(ctx context.Context, desc *grpc.StreamDesc, method string, req message) (grpc.ClientStream, error) {
 	renewed := false
 	for {
@@ -90,8 +130,8 @@ func (c *Client) openStream(ctx context.Context, desc *grpc.StreamDesc, method s
 				err = s.CloseSend()
 			}
 			if err == nil {
-				// The first message tells whether the server accepted the
-				// token; a refused one is retried once with a new token.
+				// The server checks the token when it answers: the caller
+				// reads the first message and renews a refused token.
 				return s, nil
 			}
 		}

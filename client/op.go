@@ -1,6 +1,9 @@
 package client
 
 import (
+	"fmt"
+	"strings"
+
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 )
@@ -235,6 +238,9 @@ func (op *Op) validate() error {
 	default:
 		return invalidArg("operation has no type (use OpGet, OpPut, OpDelete or OpTxn)")
 	}
+	if err := op.checkKindOptions(); err != nil {
+		return err
+	}
 	if op.isOptsWithFromKey && (op.isOptsWithPrefix || op.isOptsWithRange) {
 		return invalidArg("WithFromKey cannot be combined with WithPrefix or WithRange (key %q)", op.key)
 	}
@@ -245,6 +251,55 @@ func (op *Op) validate() error {
 		return invalidArg("invalid sort option %+v (key %q)", *op.sort, op.key)
 	}
 	return nil
+}
+
+// checkKindOptions refuses options that mean nothing for the op's kind and
+// would otherwise be dropped without a word (clientv3 panics on them): a
+// range or read option on a put, a lease or read option on a delete.
+func (op *Op) checkKindOptions() error {
+	var bad []string
+	flag := func(set bool, name string) {
+		if set {
+			bad = append(bad, name)
+		}
+	}
+	readOnly := func() {
+		flag(op.limit != 0, "WithLimit")
+		flag(op.rev != 0, "WithRev")
+		flag(op.sort != nil, "WithSort")
+		flag(op.serializable, "WithSerializable")
+		flag(op.countOnly, "WithCountOnly")
+		flag(op.minModRev != 0 || op.maxModRev != 0, "WithMin/MaxModRev")
+		flag(op.minCreateRev != 0 || op.maxCreateRev != 0, "WithMin/MaxCreateRev")
+	}
+	switch op.t {
+	case tPut:
+		flag(len(op.end) > 0 || op.isOptsWithPrefix || op.isOptsWithRange || op.isOptsWithFromKey, "a range (WithPrefix, WithRange, WithFromKey)")
+		readOnly()
+	case tDeleteRange:
+		flag(op.leaseID != 0, "WithLease")
+		flag(op.ignoreValue || op.ignoreLease, "WithIgnoreValue/WithIgnoreLease")
+		readOnly()
+	}
+	if len(bad) > 0 {
+		return invalidArg("%s: %s cannot be used with this operation", op.describe(), strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// describe names the op in error messages.
+func (op *Op) describe() string {
+	switch op.t {
+	case tRange:
+		return fmt.Sprintf("get %q", op.key)
+	case tPut:
+		return fmt.Sprintf("put %q", op.key)
+	case tDeleteRange:
+		return fmt.Sprintf("delete %q", op.key)
+	case tTxn:
+		return "txn"
+	}
+	return "operation"
 }
 
 func (op *Op) rangeRequest() *pb.RangeRequest {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/attributes"
@@ -87,11 +88,33 @@ func (e *endpointCreds) ClientHandshake(ctx context.Context, authority string, r
 	if !secure {
 		return raw, plainAuthInfo{credentials.CommonAuthInfo{SecurityLevel: credentials.NoSecurity}}, nil
 	}
+	addr := raw.RemoteAddr().String()
 	conn, ai, err := e.tls.ClientHandshake(ctx, authority, raw)
 	if err != nil {
-		e.note(raw.RemoteAddr().String(), fmt.Errorf("TLS handshake: %w", err))
+		e.note(addr, fmt.Errorf("TLS handshake: %w", err))
+		return conn, ai, err
 	}
-	return conn, ai, err
+	return &firstReadConn{Conn: conn, note: func(err error) { e.note(addr, fmt.Errorf("TLS: %w", err)) }}, ai, nil
+}
+
+// firstReadConn notes the error of a TLS connection that fails before the
+// server sent anything. With TLS 1.3 the client's side of the handshake
+// ends before the server has checked the client's certificate, so a server
+// refusing it (none given, unknown CA) says so only on the first read.
+type firstReadConn struct {
+	net.Conn
+	note func(error)
+	got  atomic.Bool
+}
+
+func (c *firstReadConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.got.Store(true)
+	} else if err != nil && !c.got.Load() {
+		c.note(err)
+	}
+	return n, err
 }
 
 func (e *endpointCreds) ServerHandshake(net.Conn) (net.Conn, credentials.AuthInfo, error) {
