@@ -1,0 +1,1 @@
+assert.error(function() error("other") end, "wanted")

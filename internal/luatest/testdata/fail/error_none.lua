@@ -1,0 +1,1 @@
+assert.error(function() end, "x")

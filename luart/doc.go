@@ -1,0 +1,24 @@
+// Package luart is the per-run Lua runtime that the etcd bindings, the stdlib
+// modules and the engine share.
+//
+// A Runtime holds what one script run is allowed to reach: its context, its
+// writers, its sandbox flag, its environment and the hook that classifies Go
+// errors into the stable error codes of LUA_API.md. The engine fills one in
+// per run; bindings and stdlib modules only read it.
+//
+// The package also holds the pieces every Go function called from Lua needs:
+//
+//   - Error, the error object scripts catch with pcall (err.code, err.message,
+//     err.op, err.key, err.retryable), with Raise, ErrorValue and FromValue to
+//     move it across the Lua boundary unchanged;
+//   - Args and Options, argument checks that raise invalid_argument naming the
+//     function and the argument, cheap enough for the hot path of every call;
+//   - Loop, the event loop that carries results of other goroutines (watch
+//     events, lease losses) to the script's single Lua thread;
+//   - Progress, a terminal progress bar that stays silent off a terminal;
+//   - the array mark and the null sentinel shared by json, yaml and the
+//     bindings, so that empty arrays and nulls survive a round trip.
+//
+// Nothing here knows about etcd: the engine plugs the client's classification
+// in through Runtime.Classify.
+package luart

@@ -1,0 +1,91 @@
+package stdlib
+
+import (
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etcdscript/etcdscript/luart"
+)
+
+// Strings is the strings module, plain-text helpers that Lua's pattern
+// based string library makes awkward (no character is magic here):
+//
+//	strings.split(s, sep [, n]) -> array   Go's strings.SplitN: n < 0 (default) all,
+//	                                       n > 0 at most n parts, n == 0 none;
+//	                                       sep "" splits into UTF-8 characters
+//	strings.trim(s [, cutset]) -> string   whitespace, or the bytes of cutset
+//	strings.has_prefix(s, prefix) -> bool
+//	strings.has_suffix(s, suffix) -> bool
+//	strings.join(t, sep) -> string         t an array of strings or numbers; sep defaults to ""
+func Strings(rt *luart.Runtime) lua.LGFunction {
+	return loader(func(L *lua.LState) *lua.LTable {
+		return moduleTable(L, map[string]lua.LGFunction{
+			"split":      stringsSplit,
+			"trim":       stringsTrim,
+			"has_prefix": stringsHasPrefix,
+			"has_suffix": stringsHasSuffix,
+			"join":       stringsJoin,
+		})
+	})
+}
+
+func stringsSplit(L *lua.LState) int {
+	a := luart.Args{L: L, Fn: "strings.split"}
+	s := a.String(1, "s")
+	sep := a.String(2, "sep")
+	n := a.OptInt(3, "n", -1)
+	parts := strings.SplitN(s, sep, int(n))
+	t := luart.NewArray(L, len(parts))
+	for i, p := range parts {
+		t.RawSetInt(i+1, lua.LString(p))
+	}
+	L.Push(t)
+	return 1
+}
+
+func stringsTrim(L *lua.LState) int {
+	a := luart.Args{L: L, Fn: "strings.trim"}
+	s := a.String(1, "s")
+	if L.Get(2) == lua.LNil {
+		L.Push(lua.LString(strings.TrimSpace(s)))
+		return 1
+	}
+	L.Push(lua.LString(strings.Trim(s, a.String(2, "cutset"))))
+	return 1
+}
+
+func stringsHasPrefix(L *lua.LState) int {
+	a := luart.Args{L: L, Fn: "strings.has_prefix"}
+	L.Push(lua.LBool(strings.HasPrefix(a.String(1, "s"), a.String(2, "prefix"))))
+	return 1
+}
+
+func stringsHasSuffix(L *lua.LState) int {
+	a := luart.Args{L: L, Fn: "strings.has_suffix"}
+	L.Push(lua.LBool(strings.HasSuffix(a.String(1, "s"), a.String(2, "suffix"))))
+	return 1
+}
+
+func stringsJoin(L *lua.LState) int {
+	a := luart.Args{L: L, Fn: "strings.join"}
+	t := a.Table(1, "t")
+	sep := a.OptString(2, "sep", "")
+	n := t.Len()
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b.WriteString(sep)
+		}
+		switch v := t.RawGetInt(i).(type) {
+		case lua.LString:
+			b.WriteString(string(v))
+		case lua.LNumber:
+			b.WriteString(v.String())
+		default:
+			a.Fail(1, "t", "element %d is a %s, not a string", i, v.Type().String())
+		}
+	}
+	L.Push(lua.LString(b.String()))
+	return 1
+}

@@ -1,0 +1,72 @@
+local time = require("time")
+
+-- The test runtime's clock is fixed at 2024-05-01T12:30:45.123456789Z.
+local fixed = 1714566645.123456789
+
+test("now", function()
+  assert.near(time.now(), fixed, 1e-6)
+end)
+
+test("format", function()
+  assert.eq(time.format(0), "1970-01-01T00:00:00Z")
+  assert.eq(time.format(), "2024-05-01T12:30:45Z", "default: now")
+  assert.eq(time.format(nil, "2006-01-02"), "2024-05-01")
+  assert.match(time.format(fixed, "RFC3339Nano"), "^2024%-05%-01T12:30:45%.12345%d+Z$")
+  assert.eq(time.format(1.5, "15:04:05.000"), "00:00:01.500")
+  assert.eq(time.format(86400 * 31 + 3600 * 13 + 5, "%Y-%m-%d %H:%M:%S"), "1970-02-01 13:00:05")
+  assert.eq(time.format(0, "%a %A %b %B %j %e %I %p %y %C %u %w %s %%"), "Thu Thursday Jan January 001  1 12 AM 70 19 4 4 0 %")
+  assert.eq(time.format(0, "%F %T %D %R %z %Z"), "1970-01-01 00:00:00 01/01/70 00:00 +0000 UTC")
+  assert.eq(time.format(1.25, "%S.%L %f %N"), "01.250 250000 250000000")
+  assert.eq(time.format(0, "%k|%l|%n|%t|%c"), " 0|12|\n|\t|Thu Jan  1 00:00:00 1970")
+  assert.eq(time.format(-1, "DateTime"), "1969-12-31 23:59:59")
+end)
+
+test("zones", function()
+  assert.eq(time.format(0, "RFC3339", {zone = "UTC"}), "1970-01-01T00:00:00Z")
+  assert.eq(time.format(0, {zone = "UTC"}), "1970-01-01T00:00:00Z", "opts in place of the layout")
+  assert.truthy(time.format(0, "%H", {zone = "local"}))
+  assert.eq(time.format(0, "%H", {["local"] = true}), time.format(0, "%H", {zone = "local"}))
+  assert.eq(time.format(0, "%H", {["local"] = false}), "00")
+  assert.error(function() time.format(0, "%H", {["local"] = true, zone = "UTC"}) end, "give zone or local, not both")
+  assert.error(function() time.format(0, "%H", {["local"] = 1}) end, "time.format: bad argument #3 (opts.local): boolean expected, got number")
+  local ok = pcall(time.format, 0, "15:04 MST", {zone = "America/New_York"})
+  if ok then -- needs the host's time zone database
+    assert.eq(time.format(0, "15:04 MST", {zone = "America/New_York"}), "19:00 EST")
+  end
+end)
+
+test("parse_duration", function()
+  assert.eq(time.parse_duration("1h30m"), 5400)
+  assert.eq(time.parse_duration("250ms"), 0.25)
+  assert.eq(time.parse_duration("-2s"), -2)
+  assert.eq(time.parse_duration("0"), 0)
+end)
+
+test("sleep dispatches callbacks", function()
+  local fired = false
+  helpers.post(function() fired = true end, 0.01)
+  time.sleep(0.3)
+  assert.truthy(fired, "callback ran inside sleep")
+  time.sleep(0)
+end)
+
+test("sleep raises callback errors", function()
+  helpers.post(function() error({boom = true}) end, 0)
+  local e = assert.error(function() time.sleep(1) end)
+  assert.eq(e, {boom = true})
+end)
+
+test("argument errors", function()
+  assert.error(function() time.sleep(-1) end, "time.sleep: bad argument #1 (seconds): duration must not be negative, got -1")
+  assert.error(function() time.sleep("1") end, "time.sleep: bad argument #1 (seconds): number of seconds expected, got string")
+  assert.error(function() time.sleep() end, "got no value")
+  assert.error(function() time.format("x") end, "time.format: bad argument #1 (t): number expected, got string")
+  assert.error(function() time.format(0, true) end, "time.format: bad argument #2 (layout): string expected, got boolean")
+  assert.error(function() time.format(0, "%Q") end, "time.format: bad argument #2 (layout): unknown directive %Q")
+  assert.error(function() time.format(0, "%") end, "lone %")
+  assert.error(function() time.format(0, "x", {zone = "Nowhere/Nothing"}) end, 'unknown time zone "Nowhere/Nothing"')
+  assert.error(function() time.format(0, "x", {local_ = true}) end, 'unknown option "local_"')
+  assert.error(function() time.format(1e300) end, "out of range")
+  assert.error(function() time.parse_duration("5") end, 'time.parse_duration: bad argument #1 (s): invalid duration "5"')
+  assert.error(function() time.parse_duration() end, "invalid_argument")
+end)
