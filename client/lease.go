@@ -151,7 +151,10 @@ type Lease interface {
 	// reads the latest state and a caller that never reads costs nothing.
 	//
 	// The channel closes when the keepalive ends; KeepAliveError(ch) then
-	// tells why. On error (nil ctx, NoLease, a closed client) KeepAlive
+	// tells why. A lease is presumed expired when no renewal was
+	// acknowledged within its TTL (counted from the sending of the last
+	// acknowledged request) or, before the first answer tells the TTL,
+	// within 5 s. On error (nil ctx, NoLease, a closed client) KeepAlive
 	// returns an already closed channel along with the error.
 	KeepAlive(ctx context.Context, id LeaseID) (<-chan *LeaseKeepAliveResponse, error)
 

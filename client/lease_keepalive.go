@@ -10,6 +10,8 @@ import (
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // How keepalives are scheduled. All leases of a lessor share one
@@ -34,9 +36,14 @@ const (
 	kaMinStall = 500 * time.Millisecond
 )
 
-// errKeepAliveStalled ends a keepalive stream that stopped answering, so
-// the next one can reach another member.
-var errKeepAliveStalled = errors.New("etcdclient: keepalive stream stopped answering")
+var (
+	// errKeepAliveStalled ends a keepalive stream that stopped answering,
+	// so the next one can reach another member.
+	errKeepAliveStalled = status.Error(codes.Unavailable, "etcdclient: keepalive stream stopped answering")
+	// errNoAnswer stands for the last error of a lease that expired while
+	// no stream failed: requests went out and nothing came back.
+	errNoAnswer = status.Error(codes.Unavailable, "etcdclient: no keepalive answer from the cluster")
+)
 
 // keepAlive is the renewal state of one lease and the channels of the
 // KeepAlive calls that asked for it. Guarded by lessor.mu.
@@ -303,10 +310,13 @@ func (l *lessor) expiredErr(ka *keepAlive) error {
 	if ka.ttl > 0 {
 		ttl = ka.ttl.String()
 	}
-	if l.lastErr == nil {
-		return fmt.Errorf("%w (lease %x, TTL %s; no answer)", ErrLeaseExpired, int64(ka.id), ttl)
+	last := l.lastErr
+	if last == nil {
+		last = errNoAnswer
 	}
-	return fmt.Errorf("%w (lease %x, TTL %s); last error: %w", ErrLeaseExpired, int64(ka.id), ttl, l.lastErr)
+	// Wrapping the last error lets Classify name the cause (no leader,
+	// unavailable) rather than a bare expiry.
+	return fmt.Errorf("%w (lease %x, TTL %s); last error: %w", ErrLeaseExpired, int64(ka.id), ttl, last)
 }
 
 // streamLoop keeps a keepalive stream open while there are leases to renew,

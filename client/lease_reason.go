@@ -21,10 +21,11 @@ import (
 //   - ErrClientClosed: the Lease or its Client was closed.
 //   - ErrKeepAliveHalted wrapping ErrLeaseExpired: no renewal was
 //     acknowledged within the lease's TTL, so the lease must be presumed
-//     expired. It also wraps the last error the keepalive stream met, so
+//     expired. It also wraps the last error the keepalive stream met (a
+//     codes.Unavailable status when requests simply went unanswered), so
 //     errors.Is(err, rpctypes.ErrNoLeader) holds when the members reached
 //     had no leader (a quorum is down or cut off), and Classify gives the
-//     code of that error.
+//     code of that error: no_leader or unavailable.
 //   - ErrInvalidArgument (wrapped) or ErrKeepAliveHalted wrapping
 //     ErrClientClosed: KeepAlive refused the call and returned the error
 //     along with an already closed channel.

@@ -1,0 +1,44 @@
+// Package concurrency builds distributed locks and leader elections on etcd,
+// with the API of the official go.etcd.io/etcd/client/v3/concurrency
+// package (without STM): a program ports by changing the imports.
+//
+// A Session is a lease kept alive in the background; everything a session
+// holds (lock and election keys) is attached to its lease, so it vanishes
+// when the session's process dies or loses the cluster for longer than the
+// TTL. A Mutex and an Election queue their contenders by the create revision
+// of one key per session under a prefix: the lowest holds the lock or the
+// leadership, the others each wait for the deletion of the key just ahead
+// of their own.
+//
+// The key layout is the official package's (prefix + "/" + lease ID in hex),
+// so programs using either client contend on the same locks and elections.
+//
+// Differences from the official package, all in the direction of safety:
+//
+//   - Lock, TryLock and Campaign refuse to start on a session that has
+//     already ended, and after waiting they check that the session is still
+//     alive and their key still the one they created. If not, they delete
+//     their key (if it is still there) and return ErrSessionExpired, instead
+//     of reporting a lock or leadership whose lease may be gone.
+//   - A wait is abandoned as soon as the session ends, rather than running
+//     until the context ends.
+//   - Waits survive a lost member, a leader change and a compaction: the
+//     watches used to wait are resumed or made again instead of failing.
+//   - Observe keeps observing across lost members and leader changes, and
+//     never sends the same leader value twice.
+//   - Bad input (a nil context, a nil session, a TTL that is not positive)
+//     is an error wrapping client.ErrInvalidArgument, never a panic. The
+//     sync.Locker of NewLocker still panics when locking fails, since
+//     sync.Locker has no way to return an error.
+//
+// Holding a lock is never a guarantee by itself: a session can end while
+// its holder works, and the holder learns it only later. Guard the writes
+// made under a lock with Mutex.IsOwner (or an election's key and revision)
+// in the same transaction, so a former holder's writes fail:
+//
+//	txn := cli.Txn(ctx).If(m.IsOwner()).Then(clientv3.OpPut("config", v))
+//	resp, err := txn.Commit()
+//	if err == nil && !resp.Succeeded {
+//		// the lock was lost: the write did not happen
+//	}
+package concurrency

@@ -1,0 +1,13 @@
+package concurrency_test
+
+import (
+	"testing"
+
+	"github.com/etcdscript/etcdscript/tests/etcdtest"
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests if any goroutine outlives them.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, etcdtest.GoleakOptions()...)
+}
