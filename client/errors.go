@@ -195,6 +195,11 @@ func Classify(err error) Classification {
 		}
 		return classifyGRPC(st.Code())
 	}
+	// A lease that ended for no server error: revoked here, or expired
+	// with no answer at all.
+	if errors.Is(err, ErrLeaseExpired) || errors.Is(err, ErrLeaseRevoked) {
+		return Classification{CodeLeaseNotFound, false}
+	}
 	return Classification{CodeInternal, false}
 }
 

@@ -16,10 +16,17 @@ var (
 	// ErrSessionExpired is returned by Lock, TryLock and Campaign when the
 	// session has ended, before or while they waited: whatever they were
 	// after would be lost with the session's lease.
-	ErrSessionExpired = errors.New("mutex: session is expired")
+	// It wraps client.ErrLeaseExpired, so client.Classify calls it
+	// lease_not_found.
+	ErrSessionExpired error = sessionExpired{}
 	// ErrLockReleased is returned by Unlock when the mutex is not held.
 	ErrLockReleased = errors.New("mutex: lock has already been released")
 )
+
+type sessionExpired struct{}
+
+func (sessionExpired) Error() string { return "mutex: session is expired" }
+func (sessionExpired) Unwrap() error { return client.ErrLeaseExpired }
 
 // releasedKey marks a Mutex whose key has been given up; it is a key no
 // session creates, so IsOwner fails after Unlock.
