@@ -88,24 +88,44 @@ func (k *kv) GetStream(ctx context.Context, key string, opts ...OpOption) (GetSt
 }
 
 // pumpStream delivers first (or firstErr) and the rest of the stream on ch,
-// then closes ch. It stops early when ctx ends.
-func (k *kv) pumpStream(ctx context.Context, cancel context.CancelFunc, stream grpc.ClientStream, first *pb.RangeStreamResponse, firstErr error, ch chan<- RangeStreamResponse) {
+// then closes ch. A stream that did not reach its end always leaves its
+// error as the last value, even when ctx ended or the client closed and
+// nobody reads any more: a range cut short must never read as complete.
+func (k *kv) pumpStream(ctx context.Context, cancel context.CancelFunc, stream grpc.ClientStream, first *pb.RangeStreamResponse, firstErr error, ch chan RangeStreamResponse) {
 	defer close(ch)
 	defer cancel()
+	fail := func(err error) {
+		r := RangeStreamResponse{closeErr: k.c.toErr(ctx, err)}
+		select {
+		case ch <- r:
+			return
+		case <-ctx.Done():
+		case <-k.c.ctx.Done():
+		}
+		// Nobody may read any more: free the channel's one slot (a part
+		// the caller would not see anyway) for the error. Only this
+		// goroutine sends, so the send cannot block.
+		select {
+		case <-ch:
+		default:
+		}
+		ch <- r
+	}
 	m, err := first, firstErr
 	for {
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
-				select {
-				case ch <- RangeStreamResponse{closeErr: k.c.toErr(ctx, err)}:
-				case <-ctx.Done():
-				}
+				fail(err)
 			}
 			return
 		}
 		select {
 		case ch <- RangeStreamResponse{RangeResponse: m.RangeResponse}:
 		case <-ctx.Done():
+			fail(ctx.Err())
+			return
+		case <-k.c.ctx.Done():
+			fail(ErrClientClosed)
 			return
 		}
 		m = new(pb.RangeStreamResponse)

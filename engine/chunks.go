@@ -1,0 +1,92 @@
+package engine
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"sync"
+	"sync/atomic"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// maxCachedChunks bounds the compiled-chunk cache. Scripts and their
+// modules are few; the bound only matters for a host that runs many
+// generated strings.
+const maxCachedChunks = 512
+
+// chunkKey names a compiled chunk by its chunk name and the hash of its
+// source. Hashing the content rather than trusting a file's size and mtime
+// costs one read of a small file and can never serve a stale chunk.
+type chunkKey struct {
+	name string
+	sum  [sha256.Size]byte
+}
+
+// chunkCache holds compiled chunks. A FunctionProto is never modified after
+// compilation, so one serves any number of states, concurrently too.
+type chunkCache struct {
+	mu     sync.Mutex
+	protos map[chunkKey]*lua.FunctionProto
+	// order lists keys oldest first, for eviction.
+	order []chunkKey
+
+	hits, misses atomic.Int64
+}
+
+func newChunkCache() *chunkCache {
+	return &chunkCache{protos: make(map[chunkKey]*lua.FunctionProto)}
+}
+
+// compile returns the compiled chunk of src under name, from the cache when
+// the same name and source were compiled before. A syntax error is a
+// *lua.ApiError of type ApiErrorSyntax whose Cause is the parser's error,
+// as LState.Load returns it.
+func (c *chunkCache) compile(name string, src []byte) (*lua.FunctionProto, error) {
+	key := chunkKey{name: name, sum: sha256.Sum256(src)}
+	c.mu.Lock()
+	p, ok := c.protos[key]
+	c.mu.Unlock()
+	if ok {
+		c.hits.Add(1)
+		return p, nil
+	}
+	c.misses.Add(1)
+	p, err := compileChunk(name, src)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.protos[key]; !ok {
+		if len(c.order) >= maxCachedChunks {
+			delete(c.protos, c.order[0])
+			c.order = c.order[1:]
+		}
+		c.protos[key] = p
+		c.order = append(c.order, key)
+	}
+	return p, nil
+}
+
+// compileChunk parses and compiles src without any state.
+func compileChunk(name string, src []byte) (*lua.FunctionProto, error) {
+	// A leading "#!" line is a shell's business, as in the lua command.
+	if bytes.HasPrefix(src, []byte("#!")) {
+		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+			// Keep the newline so that line numbers stay right.
+			src = src[i:]
+		} else {
+			src = nil
+		}
+	}
+	chunk, err := parse.Parse(bytes.NewReader(src), name)
+	if err != nil {
+		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
+	}
+	p, err := lua.Compile(chunk, name)
+	if err != nil {
+		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
+	}
+	return p, nil
+}

@@ -1,0 +1,280 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+
+	"github.com/etcdscript/etcdscript/client"
+	"github.com/etcdscript/etcdscript/luart"
+)
+
+// outcome turns the end of a run into its ScriptError, nil for a run that
+// finished normally (or called os.exit(0)). The order of the checks is the
+// order of precedence: os.exit, then the run's context (a timeout shows up
+// as whatever error the interrupted code raised), then the error itself.
+func (r *run) outcome(L *lua.LState, err error) *ScriptError {
+	if r.exited {
+		if r.exitCode == 0 {
+			return nil
+		}
+		return &ScriptError{Kind: KindExit, Message: "exit status " + strconv.Itoa(r.exitCode), ExitCode: r.exitCode}
+	}
+	if err == nil {
+		return nil
+	}
+	se := r.describe(L, err)
+	if cerr := r.runCtx.Err(); cerr != nil {
+		se.cause = cerr
+		if errors.Is(cerr, context.DeadlineExceeded) {
+			se.Kind, se.ExitCode, se.Code = KindTimeout, ExitTimeout, luart.CodeScriptTimeout
+			se.Message = "script timeout"
+			if t := r.e.cfg.Timeout; t > 0 {
+				se.Message += " (" + t.String() + ")"
+			}
+		} else {
+			se.Kind, se.ExitCode, se.Code = KindCanceled, ExitInterrupted, luart.CodeCanceled
+			se.Message = "canceled"
+		}
+		return se
+	}
+	return se
+}
+
+// describe reads an error out of a protected call: its message, position,
+// traceback and, for an error object, code and cause.
+func (r *run) describe(L *lua.LState, err error) *ScriptError {
+	se := &ScriptError{Kind: KindRuntime, ExitCode: ExitError, cause: err}
+	var ae *lua.ApiError
+	if !errors.As(err, &ae) {
+		// An error of the event loop itself, not of Lua code.
+		se.Message = err.Error()
+		return se
+	}
+	se.Traceback = ae.StackTrace
+	positioned := false
+	if le, ok := luart.FromValue(ae.Object); ok {
+		se.Message, se.Code, se.cause = le.Error(), le.Code, le
+		se.File, se.Line, _, positioned = splitPos(le.Where)
+		if isEtcdError(le) {
+			se.Kind = KindEtcd
+		}
+		if isConnectFailure(le) {
+			se.ExitCode = ExitConnect
+		}
+	} else if s, ok := ae.Object.(lua.LString); ok {
+		se.File, se.Line, se.Message, positioned = splitPos(string(s))
+	} else {
+		se.Message = formatValue(L, ae.Object)
+	}
+	if ae.Type == lua.ApiErrorPanic {
+		se.Message = "panic in a Go function: " + se.Message
+	}
+	if !positioned {
+		se.File, se.Line, _ = tracebackPos(ae.StackTrace)
+	}
+	return se
+}
+
+// isEtcdError reports whether an error object is the failure of an etcd
+// call: raised by a function of the etcd module, or caused by an error of
+// the server or of the connection.
+func isEtcdError(le *luart.Error) bool {
+	var ee rpctypes.EtcdError
+	return strings.HasPrefix(le.Op, "etcd") || errors.As(le.Cause, &ee) || isConnectFailure(le)
+}
+
+// isConnectFailure reports whether an error object says that no etcd
+// endpoint could be reached: a client ConnectError, or a failed
+// Config.Connect.
+func isConnectFailure(le *luart.Error) bool {
+	var ce *client.ConnectError
+	var fe *connectError
+	return errors.As(le.Cause, &ce) || errors.As(le.Cause, &fe)
+}
+
+// syntaxError makes the ScriptError of a chunk that does not compile.
+func syntaxError(err error) *ScriptError {
+	se := &ScriptError{Kind: KindSyntax, ExitCode: ExitSyntax, Message: strings.TrimSpace(err.Error()), cause: err}
+	cause := err
+	var ae *lua.ApiError
+	if errors.As(err, &ae) && ae.Cause != nil {
+		// ApiError has no Unwrap: its Cause is the parser's error.
+		cause = ae.Cause
+	}
+	var pe *parse.Error
+	var ce *lua.CompileError
+	switch {
+	case errors.As(cause, &pe):
+		se.File, se.Line = pe.Pos.Source, pe.Pos.Line
+		se.Message = strings.TrimSpace(pe.Message)
+		if pe.Pos.Line == parse.EOF {
+			se.Line = 0
+			se.Message += " at end of file"
+		} else if pe.Token != "" {
+			se.Message += " near '" + pe.Token + "'"
+		}
+	case errors.As(cause, &ce):
+		se.Line, se.Message = ce.Line, ce.Message
+		// CompileError does not export its chunk name; its text does, as
+		// "compile error near line(N) NAME: ...".
+		if _, rest, ok := strings.Cut(ce.Error(), ") "); ok {
+			se.File, _, _ = strings.Cut(rest, ": ")
+		}
+	}
+	return se
+}
+
+// formatValue renders an error value that is not a string for a human: its
+// __tostring when it has one, a table's contents, a userdata's Go value.
+func formatValue(L *lua.LState, v lua.LValue) string {
+	switch x := v.(type) {
+	case lua.LString:
+		return string(x)
+	case *lua.LTable, *lua.LUserData:
+		if s, ok := callToString(L, v); ok {
+			return s
+		}
+		if t, ok := x.(*lua.LTable); ok {
+			var b strings.Builder
+			dumpTable(&b, t, 0, map[*lua.LTable]bool{})
+			return b.String()
+		}
+		ud := x.(*lua.LUserData)
+		switch val := ud.Value.(type) {
+		case error:
+			return val.Error()
+		case fmt.Stringer:
+			return val.String()
+		case nil:
+			return "userdata"
+		default:
+			return fmt.Sprintf("userdata (%T): %v", val, val)
+		}
+	case *lua.LNilType:
+		return "nil"
+	}
+	return v.String()
+}
+
+// callToString calls v's __tostring in protected mode, on a fresh short
+// deadline: the run's own context may be over, and a script's metamethod
+// must not hang or crash the host.
+func callToString(L *lua.LState, v lua.LValue) (string, bool) {
+	fn, ok := L.GetMetaField(v, "__tostring").(*lua.LFunction)
+	if !ok {
+		return "", false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), formatTimeout)
+	defer cancel()
+	old := L.RemoveContext()
+	L.SetContext(ctx)
+	defer func() {
+		if old != nil {
+			L.SetContext(old)
+		} else {
+			L.RemoveContext()
+		}
+	}()
+	if err := L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, v); err != nil {
+		return "", false
+	}
+	s := L.Get(-1)
+	L.Pop(1)
+	if str, ok := s.(lua.LString); ok {
+		return string(str), true
+	}
+	return "", false
+}
+
+// Limits of dumpTable: an error table is for reading, not a data dump.
+const (
+	dumpDepth = 3
+	dumpItems = 20
+)
+
+// dumpTable writes t as a Lua constructor with sorted keys.
+func dumpTable(b *strings.Builder, t *lua.LTable, depth int, seen map[*lua.LTable]bool) {
+	if seen[t] {
+		b.WriteString("<cycle>")
+		return
+	}
+	if depth >= dumpDepth {
+		b.WriteString("{...}")
+		return
+	}
+	seen[t] = true
+	defer delete(seen, t)
+	type entry struct {
+		k    lua.LValue
+		sort string
+	}
+	var keys []entry
+	t.ForEach(func(k, _ lua.LValue) {
+		s := k.String()
+		if n, ok := k.(lua.LNumber); ok {
+			s = "\x00" + strconv.FormatFloat(float64(n)+1e15, 'f', 6, 64)
+		}
+		keys = append(keys, entry{k, s})
+	})
+	sort.Slice(keys, func(i, j int) bool { return keys[i].sort < keys[j].sort })
+	b.WriteByte('{')
+	for i, e := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if i == dumpItems {
+			b.WriteString("...")
+			break
+		}
+		if n, ok := e.k.(lua.LNumber); !ok || float64(n) != float64(i+1) {
+			if s, ok := e.k.(lua.LString); ok && isIdent(string(s)) {
+				b.WriteString(string(s))
+			} else {
+				b.WriteByte('[')
+				dumpValue(b, e.k, depth, seen)
+				b.WriteByte(']')
+			}
+			b.WriteString(" = ")
+		}
+		dumpValue(b, t.RawGet(e.k), depth, seen)
+	}
+	b.WriteByte('}')
+}
+
+func dumpValue(b *strings.Builder, v lua.LValue, depth int, seen map[*lua.LTable]bool) {
+	switch x := v.(type) {
+	case lua.LString:
+		b.WriteString(strconv.Quote(string(x)))
+	case *lua.LTable:
+		dumpTable(b, x, depth+1, seen)
+	case *lua.LUserData:
+		if le, ok := luart.FromValue(x); ok {
+			b.WriteString(strconv.Quote(le.Error()))
+			return
+		}
+		b.WriteString(x.String())
+	default:
+		b.WriteString(v.String())
+	}
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, c := range s {
+		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' {
+			continue
+		}
+		return false
+	}
+	return true
+}
