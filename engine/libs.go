@@ -146,7 +146,9 @@ func (r *run) pcall(L *lua.LState) int {
 		L.Push(lua.LString("attempt to call a " + v.Type().String() + " value"))
 		return 2
 	}
-	if err := L.PCall(L.GetTop()-1, lua.MultRet, nil); err != nil {
+	// luart.PCall, not L.PCall: gopher-lua's own closes the upvalues of
+	// running functions when the call fails (see luart.PCall).
+	if err := luart.PCall(L, L.GetTop()-1, lua.MultRet); err != nil {
 		r.reraiseExit(L)
 		L.Push(lua.LFalse)
 		L.Push(errorObject(err))

@@ -42,3 +42,14 @@ ok = pcall(function()
   error("out")
 end)
 assert.eq({ok, log}, {false, {false}})
+
+-- gopher-lua's own pcall closes the upvalues of running functions when the
+-- protected call fails; the engine's must not (luart.PCall).
+do
+  local n = 0
+  local function inc() n = n + 1 end
+  inc()
+  assert.falsy(pcall(error, "x"))
+  inc()
+  assert.eq(n, 2)
+end
