@@ -158,6 +158,28 @@ func (s *Session) Eval(ctx context.Context, src string) (*EvalResult, error) {
 		return nil, err
 	}
 
+	values, err, exited, code := s.exec(ctx, func(L *lua.LState) int {
+		L.Push(L.NewFunctionFromProto(proto))
+		return 0
+	})
+	if exited {
+		return &EvalResult{Exited: true, ExitCode: code}, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &EvalResult{Values: goValues(values)}
+	for _, v := range values {
+		res.Text = append(res.Text, s.render(v))
+	}
+	return res, nil
+}
+
+// exec runs what push puts on the stack (a function, then nargs
+// arguments; push returns nargs) as Eval runs a chunk: under ctx, bounded
+// by Config.Timeout, dispatching due callbacks after it. It returns the
+// results, or the ScriptError, and whether the code called os.exit.
+func (s *Session) exec(ctx context.Context, push func(L *lua.LState) int) ([]lua.LValue, error, bool, int) {
 	// The chunk's context: the session's, bounded by Config.Timeout and by
 	// ctx's deadline, and canceled when ctx is canceled while Eval runs.
 	lineCtx, cancel := context.WithCancel(s.base)
@@ -187,8 +209,8 @@ func (s *Session) Eval(ctx context.Context, src string) (*EvalResult, error) {
 
 	L := s.L
 	base := L.GetTop()
-	L.Push(L.NewFunctionFromProto(proto))
-	err = L.PCall(0, lua.MultRet, nil)
+	nargs := push(L)
+	err := L.PCall(nargs, lua.MultRet, nil)
 	var values []lua.LValue
 	if err == nil {
 		n := L.GetTop() - base
@@ -201,21 +223,61 @@ func (s *Session) Eval(ctx context.Context, src string) (*EvalResult, error) {
 			err = r.rt.Loop.Run(vmCtx, L, 0)
 		}
 	}
-	se := r.outcome(L, err)
+	var outErr error
+	if se := r.outcome(L, err); se != nil {
+		outErr = se // never a typed nil in the interface
+	}
 	L.SetTop(base)
 	if r.exited {
 		s.end()
-		return &EvalResult{Exited: true, ExitCode: r.exitCode}, se
+		return nil, outErr, true, r.exitCode
 	}
-	if se != nil {
-		return nil, se
+	if outErr != nil {
+		return nil, outErr, false, 0
 	}
-	res := &EvalResult{Values: goValues(values)}
-	for _, v := range values {
-		res.Text = append(res.Text, s.render(v))
-	}
-	return res, nil
+	return values, nil, false, 0
 }
+
+// Call calls fn, a value of the session (a function a chunk returned or
+// defined), with args, as Eval runs a chunk, and returns its results. Hosts
+// use it to drive functions a script hands them: the migration runner calls
+// a migration's up and down this way. The error is nil, a *ScriptError, or
+// ErrSessionEnded.
+func (s *Session) Call(ctx context.Context, fn lua.LValue, args ...lua.LValue) ([]lua.LValue, error) {
+	if err := s.e.usable(ctx); err != nil {
+		return nil, err
+	}
+	if s.ended {
+		return nil, ErrSessionEnded
+	}
+	values, err, _, _ := s.exec(ctx, func(L *lua.LState) int {
+		L.Push(fn)
+		for _, a := range args {
+			L.Push(a)
+		}
+		return len(args)
+	})
+	return values, err
+}
+
+// Load compiles src as the chunk called name (a file's path: errors read
+// name:LINE) and runs it, returning its results as Lua values. Unlike
+// Eval it does not try src as an expression.
+func (s *Session) Load(ctx context.Context, name string, src []byte) ([]lua.LValue, error) {
+	if s.ended {
+		return nil, ErrSessionEnded
+	}
+	proto, err := compileChunk(name, src)
+	if err != nil {
+		return nil, syntaxError(err)
+	}
+	return s.Call(ctx, s.L.NewFunctionFromProto(proto))
+}
+
+// Runtime returns the session's runtime: what a host's Go function needs
+// to build values of the session (the etcd module over another backend,
+// error objects).
+func (s *Session) Runtime() *luart.Runtime { return s.r.rt }
 
 // compile compiles src as the REPL reads it.
 func (s *Session) compile(src string) (*lua.FunctionProto, error) {
