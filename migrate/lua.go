@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -38,7 +39,8 @@ var migrationKeys = map[string]bool{"description": true, "up": true, "down": tru
 
 // Load runs the file's chunk and checks the table it returns.
 func (x *LuaExecutor) Load(f File) (*Migration, error) {
-	vals, err := x.sess.Load(context.Background(), f.Path, f.Source)
+	// A byte order mark is not Lua; editors on some systems add one.
+	vals, err := x.sess.Load(context.Background(), f.Path, bytes.TrimPrefix(f.Source, bom))
 	if err != nil {
 		return nil, fmt.Errorf("migration %s: %w", f.Path, err)
 	}
