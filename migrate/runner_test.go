@@ -155,4 +155,3 @@ func TestKilledRunnerLeavesDirtyStateAndForceRecovers(t *testing.T) {
 		t.Fatalf("after recovery: clean=%v head=%d", st.Clean, st.Head)
 	}
 }
-
