@@ -65,9 +65,12 @@ func newApp(p Process) *cli.App {
 		},
 		Commands: []*cli.Command{
 			runCommand(p),
+			checkCommand(p),
+			replCommand(p),
 			versionCommand(p),
 			completionCommand(p),
 			typesCommand(p),
+			migrateCommand(p),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -122,7 +125,9 @@ func isFlagError(err error) bool {
 	return false
 }
 
-// signalContext ends when the process is interrupted.
+// signalContext ends when the process is interrupted. After the first
+// signal the process's own handling is back, so that a second Ctrl-C ends
+// a script that does not stop.
 func signalContext(p Process) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := p.Signals
@@ -138,6 +143,9 @@ func signalContext(p Process) (context.Context, func()) {
 		select {
 		case s := <-sigs:
 			cancel(&interrupted{sig: s})
+			if stop != nil {
+				stop()
+			}
 		case <-done:
 		}
 	}()
@@ -153,4 +161,4 @@ func signalContext(p Process) (context.Context, func()) {
 // interrupted is the cause of a context ended by a signal: exit 5.
 type interrupted struct{ sig os.Signal }
 
-func (e *interrupted) Error() string { return "interrupted by " + e.sig.String() }
+func (e *interrupted) Error() string { return "interrupted by " + signalName(e.sig) }

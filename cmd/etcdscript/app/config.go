@@ -60,32 +60,55 @@ func applyConfigFile(c *cli.Context) error {
 }
 
 // parseConfig reads the YAML mapping into flag values, each a list of
-// strings (one element for scalar flags).
+// strings (one element for scalar flags). Values are taken as written:
+// decoded, YAML would turn a password 0123 into 83 and 1.50 into 1.5.
 func parseConfig(data []byte) (map[string][]string, error) {
-	var raw map[string]any
+	var raw map[string]yaml.Node
 	if err := yaml.Unmarshal(data, &raw); err != nil {
 		return nil, err
 	}
 	out := make(map[string][]string, len(raw))
-	for k, v := range raw {
-		switch x := v.(type) {
-		case []any:
-			for _, e := range x {
-				out[k] = append(out[k], fmt.Sprint(e))
+	for k, n := range raw {
+		v := resolveAlias(&n)
+		switch {
+		case v.Kind == yaml.SequenceNode:
+			for i, e := range v.Content {
+				e = resolveAlias(e)
+				if e.Kind != yaml.ScalarNode || e.Tag == "!!null" {
+					return nil, fmt.Errorf("%s: item %d: want a value, got %s", k, i+1, nodeKind(e))
+				}
+				out[k] = append(out[k], e.Value)
 			}
-		case string:
+		case v.Kind == yaml.ScalarNode && v.Tag != "!!null":
 			if k == flagEndpoints || k == flagLib {
-				out[k] = strings.Split(x, ",")
+				out[k] = strings.Split(v.Value, ",")
 			} else {
-				out[k] = []string{x}
+				out[k] = []string{v.Value}
 			}
-		case nil:
-			return nil, fmt.Errorf("%s has no value", k)
-		case map[string]any:
+		case v.Kind == yaml.MappingNode:
 			return nil, fmt.Errorf("%s: want a value, got a mapping", k)
 		default:
-			out[k] = []string{fmt.Sprint(x)}
+			return nil, fmt.Errorf("%s has no value", k)
 		}
 	}
 	return out, nil
+}
+
+// resolveAlias returns the node an alias (*name) stands for.
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+func nodeKind(n *yaml.Node) string {
+	switch {
+	case n.Kind == yaml.MappingNode:
+		return "a mapping"
+	case n.Kind == yaml.SequenceNode:
+		return "a list"
+	default:
+		return "no value"
+	}
 }

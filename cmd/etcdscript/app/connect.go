@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/etcdscript/etcdscript/client"
 	"github.com/urfave/cli/v2"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"golang.org/x/term"
 )
 
@@ -102,4 +105,50 @@ func promptPassword(p Process, user string) (string, error) {
 	return string(b), nil
 }
 
-var _ io.Reader = (*os.File)(nil)
+// connector makes the default client of a run from cfg, at the first etcd
+// call (engine.Config.Connect): a REPL starts while the cluster is down, and
+// a script that makes no call never dials. The wait for the connection
+// (up to --dial-timeout) ends early when ctx does, on Ctrl-C.
+func connector(cfg client.Config) func(ctx context.Context) (*client.Client, error) {
+	return func(ctx context.Context) (*client.Client, error) {
+		// The client outlives the call that made it, so its context is
+		// its own; only while New waits does ctx end it.
+		life, end := context.WithCancel(context.Background())
+		cfg.Context = life
+		stop := context.AfterFunc(ctx, end)
+		cli, err := client.New(cfg)
+		if !stop() {
+			if cli != nil {
+				cli.Close()
+			}
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			end()
+			return nil, err
+		}
+		return cli, nil
+	}
+}
+
+// debugLogger is the client logger of --debug: everything, on stderr.
+func debugLogger(w io.Writer) *zap.Logger {
+	enc := zap.NewDevelopmentEncoderConfig()
+	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.Lock(zapcore.AddSync(w)), zapcore.DebugLevel)
+	return zap.New(core)
+}
+
+// logConfig writes the client configuration to the --debug log, as
+// etcdctl --debug shows its settings; the password is never written.
+func logConfig(lg *zap.Logger, cfg client.Config, c *cli.Context) {
+	lg.Debug("etcdscript: client configuration",
+		zap.Strings("endpoints", cfg.Endpoints),
+		zap.Duration("dial-timeout", cfg.DialTimeout),
+		zap.Duration("command-timeout", c.Duration(flagCommandTimeout)),
+		zap.Duration("keepalive-time", cfg.DialKeepAliveTime),
+		zap.Duration("keepalive-timeout", cfg.DialKeepAliveTimeout),
+		zap.Bool("tls", cfg.TLS != nil),
+		zap.String("user", cfg.Username),
+		zap.String("namespace", c.String(flagNamespace)),
+	)
+}

@@ -3,15 +3,15 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
-	"time"
+	"syscall"
 
 	"github.com/etcdscript/etcdscript/client"
+	"github.com/etcdscript/etcdscript/engine"
 	"github.com/urfave/cli/v2"
-	lua "github.com/yuin/gopher-lua"
 )
 
 func runCommand(p Process) *cli.Command {
@@ -19,6 +19,10 @@ func runCommand(p Process) *cli.Command {
 		Name:      "run",
 		Usage:     "run a Lua script (- reads it from stdin)",
 		ArgsUsage: "FILE|- [ARGS...]",
+		Description: "The script gets ARGS as arg[1..n] and as the main chunk's `...`; arg[0] is FILE.\n" +
+			"Global flags may come before or after `run`; everything after FILE is the script's.\n" +
+			"With -w json the script's return values are printed as JSON: one value as itself,\n" +
+			"several as an array, none as null (--hex writes strings as hex).",
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
 				return usageErrorf("run needs a script file (or - for stdin)")
@@ -28,109 +32,199 @@ func runCommand(p Process) *cli.Command {
 	}
 }
 
-func readScript(p Process, file string) ([]byte, error) {
-	if file == "-" {
-		src, err := io.ReadAll(p.Stdin)
-		if err != nil {
-			return nil, &ioError{what: "stdin", err: err}
-		}
-		return src, nil
-	}
-	src, err := os.ReadFile(file)
-	if err != nil {
-		return nil, &ioError{what: "script", err: err}
-	}
-	return src, nil
-}
-
 func runScript(c *cli.Context, p Process, file string, args []string) error {
-	src, err := readScript(p, file)
+	format, err := writeOut(c)
 	if err != nil {
 		return err
 	}
+	var src []byte
+	if file == "-" {
+		if src, err = io.ReadAll(p.Stdin); err != nil {
+			return &ioError{what: "reading the script from stdin", err: err}
+		}
+	} else if fi, err := os.Stat(file); err != nil {
+		return &ioError{what: "script", err: err}
+	} else if fi.IsDir() {
+		return &ioError{what: "script", err: errors.New(file + " is a directory")}
+	}
+
 	ctx, stop := signalContext(p)
 	defer stop()
-	cfg, err := clientConfig(c, p)
+	stdin := p.Stdin
+	if file == "-" {
+		stdin = nil // the script was the input
+	}
+	e, closeEngine, err := newEngine(ctx, c, p, stdin)
 	if err != nil {
-		return err
+		return interruptedOr(ctx, err)
 	}
-	if c.Bool(flagEmbedded) {
-		eps, stopEtcd, err := startEmbedded(ctx, c)
-		if err != nil {
-			return err
-		}
-		defer stopEtcd()
-		cfg.Endpoints = eps
-	}
-	cli, err := client.New(cfg)
-	if err != nil {
-		return &connectError{err: err}
-	}
-	defer cli.Close()
+	defer closeEngine()
 
-	L := lua.NewState()
-	defer L.Close()
-	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int {
-		parts := make([]string, L.GetTop())
-		for i := range parts {
-			parts[i] = L.ToStringMeta(L.Get(i + 1)).String()
-		}
-		fmt.Fprintln(p.Stdout, strings.Join(parts, "\t"))
-		return 0
-	}))
-	L.SetGlobal("etcd", minimalEtcd(L, cli, c.Duration(flagCommandTimeout)))
-	fn, err := L.Load(strings.NewReader(string(src)), "@"+file)
-	if err != nil {
-		return &exitError{code: ExitSyntax, err: err}
+	var res *engine.Result
+	if file == "-" {
+		res, err = e.RunString(ctx, "-", string(src), args)
+	} else {
+		res, err = e.RunFile(ctx, file, args)
 	}
-	L.Push(fn)
-	if err := L.PCall(0, 0, nil); err != nil {
-		var ce *client.ConnectError
-		if errors.As(err, &ce) {
-			return &connectError{err: err}
-		}
-		return err
+	if err != nil {
+		return scriptFailure(ctx, err, file, src)
+	}
+	if res.ExitCode != 0 {
+		return &exitError{code: res.ExitCode}
+	}
+	if format == "json" {
+		return writeValuesJSON(p.Stdout, res.Values, c.Bool(flagHex))
 	}
 	return nil
 }
 
-// minimalEtcd is the bootstrap etcd module (put and get) until the engine
-// and the bindings provide the whole module of LUA_API.md.
-func minimalEtcd(L *lua.LState, cli *client.Client, timeout time.Duration) *lua.LTable {
-	call := func() (context.Context, context.CancelFunc) {
-		return context.WithTimeout(context.Background(), timeout)
+// writeOut returns the --write-out format, which run and repl know as
+// simple or json.
+func writeOut(c *cli.Context) (string, error) {
+	switch f := c.String(flagWriteOut); f {
+	case "simple", "json":
+		return f, nil
+	default:
+		return "", usageErrorf("--write-out %q: want simple or json", f)
 	}
-	m := L.NewTable()
-	m.RawSetString("put", L.NewFunction(func(L *lua.LState) int {
-		ctx, cancel := call()
-		defer cancel()
-		resp, err := cli.Put(ctx, L.CheckString(1), L.CheckString(2))
+}
+
+// newEngine makes the engine of run and repl from the global flags: the
+// default client is made at the first etcd call; --embedded starts its
+// server first. close releases both.
+func newEngine(ctx context.Context, c *cli.Context, p Process, stdin io.Reader) (*engine.Engine, func(), error) {
+	if c.String(flagDataDir) != "" && !c.Bool(flagEmbedded) {
+		return nil, nil, usageErrorf("--data-dir needs --embedded")
+	}
+	cfg, err := clientConfig(c, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cleanup []func()
+	closeAll := func() {
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			cleanup[i]()
+		}
+	}
+	if c.Bool(flagEmbedded) {
+		eps, stopEtcd, err := startEmbedded(ctx, c, p)
 		if err != nil {
-			L.RaiseError("etcd.put: %v", err)
+			return nil, nil, err
 		}
-		t := L.NewTable()
-		t.RawSetString("revision", lua.LNumber(resp.Header.Revision))
-		L.Push(t)
-		return 1
-	}))
-	m.RawSetString("get", L.NewFunction(func(L *lua.LState) int {
-		ctx, cancel := call()
-		defer cancel()
-		resp, err := cli.Get(ctx, L.CheckString(1))
-		if err != nil {
-			L.RaiseError("etcd.get: %v", err)
+		cleanup = append(cleanup, stopEtcd)
+		cfg.Endpoints = eps
+		cfg.TLS = nil
+	}
+	if c.Bool(flagDebug) {
+		lg := debugLogger(p.Stderr)
+		cfg.Logger = lg
+		logConfig(lg, cfg, c)
+	}
+	callTimeout := c.Duration(flagCommandTimeout)
+	if callTimeout == 0 {
+		callTimeout = -1 // --command-timeout=0: no bound of its own
+	}
+	ecfg := engine.Config{
+		Connect:     connector(cfg),
+		Namespace:   c.String(flagNamespace),
+		Stdout:      p.Stdout,
+		Stderr:      p.Stderr,
+		Stdin:       stdin,
+		NoSandbox:   !c.Bool(flagSandbox),
+		Timeout:     c.Duration(flagTimeout),
+		CallTimeout: callTimeout,
+		LibPaths:    c.StringSlice(flagLib),
+		LogLevel:    c.String(flagLogLevel),
+	}
+	if ecfg.NoSandbox {
+		ecfg.Getenv = p.LookupEnv
+	}
+	if lg := cfg.Logger; lg != nil {
+		// etcd.connect{...} clients log too under --debug.
+		ecfg.Dial = func(_ context.Context, cc client.Config) (*client.Client, error) {
+			cc.Logger = lg
+			return client.New(cc)
 		}
-		if len(resp.Kvs) == 0 {
-			L.Push(lua.LNil)
-			return 1
+	}
+	if ecfg.Timeout < 0 {
+		closeAll()
+		return nil, nil, usageErrorf("--timeout must not be negative")
+	}
+	e, err := engine.New(ecfg)
+	if err != nil {
+		closeAll()
+		if errors.Is(err, engine.ErrInvalidConfig) {
+			return nil, nil, usageErrorf("%v", strings.TrimPrefix(err.Error(), engine.ErrInvalidConfig.Error()+": "))
 		}
-		kv := resp.Kvs[0]
-		t := L.NewTable()
-		t.RawSetString("key", lua.LString(kv.Key))
-		t.RawSetString("value", lua.LString(kv.Value))
-		t.RawSetString("mod_revision", lua.LNumber(kv.ModRevision))
-		L.Push(t)
-		return 1
-	}))
-	return m
+		return nil, nil, err
+	}
+	cleanup = append(cleanup, func() { e.Close() })
+	return e, closeAll, nil
+}
+
+// scriptFailure turns a run's error into what the command prints and
+// exits with: the error at its position, a traceback for an error the
+// script raised, nothing more for os.exit(n).
+func scriptFailure(ctx context.Context, err error, file string, src []byte) error {
+	se, ok := engine.AsScriptError(err)
+	if !ok {
+		return err
+	}
+	switch se.Kind {
+	case engine.KindExit:
+		return &exitError{code: se.ExitCode}
+	case engine.KindIO:
+		return &exitError{code: se.ExitCode, err: errors.New(se.Message)}
+	case engine.KindSyntax:
+		return &exitError{code: se.ExitCode, err: errors.New(problem(se, file, src))}
+	case engine.KindCanceled:
+		msg := se.Error()
+		var sig *interrupted
+		if errors.As(context.Cause(ctx), &sig) {
+			msg = strings.TrimSuffix(msg, se.Message) + "interrupted by " + signalName(sig.sig)
+		}
+		return &exitError{code: se.ExitCode, err: errors.New(msg)}
+	case engine.KindTimeout:
+		return &exitError{code: se.ExitCode, err: errors.New(se.Error())}
+	}
+	if se.ExitCode == ExitConnect {
+		// Where the script was when nothing answered is all that matters.
+		return &exitError{code: se.ExitCode, err: errors.New(se.Error())}
+	}
+	return &exitError{code: se.ExitCode, err: errors.New(se.Backtrace())}
+}
+
+// problem formats a syntax error as FILE:LINE: message. The parser gives
+// no line for an error at the end of the file; the last line stands in.
+func problem(se *engine.ScriptError, file string, src []byte) string {
+	if se.File == "" || se.Line > 0 {
+		return se.Error()
+	}
+	if src == nil && file != "-" {
+		src, _ = os.ReadFile(file)
+	}
+	line := strings.Count(string(src), "\n")
+	if len(src) > 0 && src[len(src)-1] != '\n' {
+		line++
+	}
+	return se.File + ":" + strconv.Itoa(max(line, 1)) + ": " + se.Message
+}
+
+// interruptedOr returns err, or the interruption that caused it.
+func interruptedOr(ctx context.Context, err error) error {
+	var sig *interrupted
+	if errors.As(context.Cause(ctx), &sig) {
+		return &exitError{code: ExitInterrupted, err: sig}
+	}
+	return err
+}
+
+func signalName(s os.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
 }
