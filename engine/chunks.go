@@ -90,3 +90,17 @@ func compileChunk(name string, src []byte) (*lua.FunctionProto, error) {
 	}
 	return p, nil
 }
+
+// stateOptions are the options of every Lua state the engine makes. The
+// registry (gopher-lua's value stack) may grow to 2M slots: its default
+// fixed size overflows on ordinary data work, such as table.concat of
+// 100,000 lines.
+func stateOptions() lua.Options {
+	return lua.Options{
+		SkipOpenLibs:        true,
+		IncludeGoStackTrace: true,
+		RegistrySize:        lua.RegistrySize,
+		RegistryMaxSize:     1 << 21,
+		RegistryGrowStep:    lua.RegistryGrowStep,
+	}
+}

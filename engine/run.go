@@ -111,7 +111,7 @@ func (e *Engine) run(ctx context.Context, name, dir string, src []byte, args []s
 	}
 	r.mod = bindings.New(r.rt, e.backend(r))
 
-	L := lua.NewState(lua.Options{SkipOpenLibs: true, IncludeGoStackTrace: true})
+	L := lua.NewState(stateOptions())
 	defer L.Close()
 	L.SetContext(vmCtx)
 

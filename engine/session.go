@@ -115,7 +115,7 @@ func (e *Engine) NewSession(name, dir string) (*Session, error) {
 	r.mod = bindings.New(r.rt, e.backend(r))
 	s.r = r
 
-	L := lua.NewState(lua.Options{SkipOpenLibs: true, IncludeGoStackTrace: true})
+	L := lua.NewState(stateOptions())
 	// Coroutines take a child of the VM's context when they are made; the
 	// switching context makes that the context of the chunk that made
 	// them, so a coroutine outlives its chunk unless that chunk is
