@@ -41,27 +41,34 @@ func FuzzParseConfig(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		out, err := parseConfig(data)
-		var doc any
-		if yerr := yaml.Unmarshal(data, &doc); yerr != nil {
-			return // not YAML at all, or not decodable: nothing to compare with
+		var m map[string]any
+		if yerr := yaml.Unmarshal(data, &m); yerr != nil {
+			// Not a mapping with string keys: a list or a plain value must
+			// be refused; anything else YAML cannot decode is no reference.
+			var doc any
+			if yaml.Unmarshal(data, &doc) == nil && err == nil {
+				switch doc.(type) {
+				case nil, map[string]any, map[any]any:
+				default:
+					t.Fatalf("accepted %q, which is not a mapping", data)
+				}
+			}
+			return
 		}
-		bad := badConfigValue(doc)
+		bad := badConfigValue(m)
 		if err != nil {
 			if bad == "" {
-				if _, isMap := doc.(map[string]any); isMap {
-					t.Fatalf("refused a mapping of plain values %q: %v", data, err)
-				}
+				t.Fatalf("refused a mapping of plain values %q: %v", data, err)
 			}
 			return
 		}
 		if bad != "" {
 			t.Fatalf("accepted %q, where %s", data, bad)
 		}
-		m, _ := doc.(map[string]any)
 		for k, vs := range out {
 			v, ok := m[k]
 			if !ok {
-				t.Fatalf("%q: setting %q is not in the document %#v", data, k, doc)
+				t.Fatalf("%q: setting %q is not in the document %#v", data, k, m)
 			}
 			var want int
 			switch x := v.(type) {
@@ -95,27 +102,19 @@ func FuzzParseConfig(f *testing.F) {
 	})
 }
 
-// badConfigValue names what makes a decoded config document unacceptable,
-// or returns "" when it is a mapping of values or lists of values (or
-// empty).
-func badConfigValue(doc any) string {
-	if doc == nil {
-		return ""
-	}
-	m, ok := doc.(map[string]any)
-	if !ok {
-		return "the document is not a mapping"
-	}
+// badConfigValue names what makes a decoded config mapping unacceptable,
+// or returns "" when it maps settings to values or lists of values.
+func badConfigValue(m map[string]any) string {
 	for k, v := range m {
 		switch x := v.(type) {
 		case nil:
 			return k + " has no value"
-		case map[string]any:
+		case map[string]any, map[any]any:
 			return k + " is a mapping"
 		case []any:
 			for _, e := range x {
 				switch e.(type) {
-				case nil, map[string]any, []any:
+				case nil, map[string]any, map[any]any, []any:
 					return k + " holds a null, a mapping or a list"
 				}
 			}
