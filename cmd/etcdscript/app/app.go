@@ -34,6 +34,7 @@ func Main(p Process) int {
 	if p.LookupEnv == nil {
 		p.LookupEnv = os.LookupEnv
 	}
+	dropEmptyEnv()
 	app := newApp(p)
 	err := app.Run(hoistGlobalFlags(app, p.Args))
 	code := exitCode(err)
@@ -78,6 +79,24 @@ func newApp(p Process) *cli.App {
 			}
 			return cli.ShowAppHelp(c)
 		},
+	}
+}
+
+// dropEmptyEnv unsets the flags' environment variables that are set but
+// empty. urfave/cli would take ETCDSCRIPT_ENDPOINTS= as an empty list, and
+// let it hide ETCDCTL_ENDPOINTS and the config file; etcdctl ignores empty
+// variables, and so does etcdscript.
+func dropEmptyEnv() {
+	for _, f := range globalFlags() {
+		ef, ok := f.(interface{ GetEnvVars() []string })
+		if !ok {
+			continue
+		}
+		for _, name := range ef.GetEnvVars() {
+			if v, set := os.LookupEnv(name); set && v == "" {
+				os.Unsetenv(name)
+			}
+		}
 	}
 }
 

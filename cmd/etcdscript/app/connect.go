@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/etcdscript/etcdscript/client"
 	"github.com/urfave/cli/v2"
@@ -114,9 +115,10 @@ func connector(cfg client.Config) func(ctx context.Context) (*client.Client, err
 		// The client outlives the call that made it, so its context is
 		// its own; only while New waits does ctx end it.
 		life, end := context.WithCancel(context.Background())
-		cfg.Context = life
+		cc := cfg
+		cc.Context = life
 		stop := context.AfterFunc(ctx, end)
-		cli, err := client.New(cfg)
+		cli, err := client.New(cc)
 		if !stop() {
 			if cli != nil {
 				cli.Close()
@@ -138,17 +140,34 @@ func debugLogger(w io.Writer) *zap.Logger {
 	return zap.New(core)
 }
 
-// logConfig writes the client configuration to the --debug log, as
-// etcdctl --debug shows its settings; the password is never written.
-func logConfig(lg *zap.Logger, cfg client.Config, c *cli.Context) {
-	lg.Debug("etcdscript: client configuration",
-		zap.Strings("endpoints", cfg.Endpoints),
-		zap.Duration("dial-timeout", cfg.DialTimeout),
-		zap.Duration("command-timeout", c.Duration(flagCommandTimeout)),
-		zap.Duration("keepalive-time", cfg.DialKeepAliveTime),
-		zap.Duration("keepalive-timeout", cfg.DialKeepAliveTimeout),
-		zap.Bool("tls", cfg.TLS != nil),
-		zap.String("user", cfg.Username),
-		zap.String("namespace", c.String(flagNamespace)),
-	)
+// logSettings writes every global setting to the --debug log, as
+// etcdctl --debug shows its settings, whether it came from a flag, the
+// environment, the config file or a default. The password is never
+// written, only whether there is one.
+func logSettings(lg *zap.Logger, c *cli.Context) {
+	var fields []zap.Field
+	for _, f := range globalFlags() {
+		name := f.Names()[0]
+		switch v := c.Value(name).(type) {
+		case cli.StringSlice:
+			fields = append(fields, zap.Strings(name, v.Value()))
+		case time.Duration:
+			fields = append(fields, zap.Duration(name, v))
+		case bool:
+			fields = append(fields, zap.Bool(name, v))
+		case string:
+			if name == flagPassword && v != "" {
+				v = "(set)"
+			}
+			if name == flagUser {
+				if user, _, hasPass := strings.Cut(v, ":"); hasPass {
+					v = user + ":(set)"
+				}
+			}
+			fields = append(fields, zap.String(name, v))
+		default:
+			fields = append(fields, zap.Any(name, v))
+		}
+	}
+	lg.Debug("etcdscript: settings", fields...)
 }

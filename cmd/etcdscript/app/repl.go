@@ -157,6 +157,9 @@ func (r *repl) loop() error {
 			fmt.Fprintln(r.p.Stdout, strings.Join(res.Text, "\t"))
 		}
 		if term != nil {
+			if err != nil {
+				return &exitError{code: ExitInterrupted} // printed above
+			}
 			return &exitError{code: ExitInterrupted, err: term}
 		}
 	}

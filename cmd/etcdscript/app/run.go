@@ -12,6 +12,7 @@ import (
 	"github.com/etcdscript/etcdscript/client"
 	"github.com/etcdscript/etcdscript/engine"
 	"github.com/urfave/cli/v2"
+	"go.uber.org/zap"
 )
 
 func runCommand(p Process) *cli.Command {
@@ -118,7 +119,10 @@ func newEngine(ctx context.Context, c *cli.Context, p Process, stdin io.Reader) 
 	if c.Bool(flagDebug) {
 		lg := debugLogger(p.Stderr)
 		cfg.Logger = lg
-		logConfig(lg, cfg, c)
+		logSettings(lg, c)
+		if c.Bool(flagEmbedded) {
+			lg.Debug("etcdscript: embedded etcd", zap.Strings("endpoints", cfg.Endpoints))
+		}
 	}
 	callTimeout := c.Duration(flagCommandTimeout)
 	if callTimeout == 0 {
