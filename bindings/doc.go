@@ -1,0 +1,72 @@
+// Package bindings is the etcd Lua module of LUA_API.md section 1: the
+// global `etcd` (also require("etcd")) of a script run.
+//
+// A binding checks its arguments (wrong type or count, an unknown option
+// key: invalid_argument naming the function and the argument; an empty key:
+// empty_key), converts options to client OpOptions, calls the client with the
+// run's context, converts the result to Lua tables and, on error, raises a
+// luart error object whose code comes from client.Classify. There is no etcd
+// logic here beyond that.
+//
+// A Module is one instance of the module for one run. It is built over a
+// Backend, so that a caller can substitute what the calls go to: the
+// migration runner wraps the KV of the run's client in a fencing or
+// buffering KV and gives scripts the very same module as their facade `m`.
+//
+//	mod := bindings.New(rt, bindings.Backend{Client: func() (*client.Client, error) { return cli, nil }})
+//	defer mod.Close()
+//	mod.Install(L) // global etcd and require("etcd")
+//
+// Close ends everything the module started for the run: watches, lease
+// keepalives, lock and election sessions, open scans, and the clients made by
+// etcd.connect. The engine calls it after the run's event loop is done.
+//
+// etcd.connect{...} makes another client through Backend.Dial (client.New
+// when nil), applies the namespace option with client/namespace, and returns
+// a client object with every call as a method (c:get(k), c:txn(), ...), its
+// leases as c.lease.grant(ttl), and c:close(). Clients made by connect are
+// closed by Close at the latest. Besides the options of LUA_API.md it takes
+// cacert, cert, key and insecure_skip_tls_verify, as etcdctl's flags (files
+// are refused in a sandboxed run).
+//
+// Calls that wait by design (etcd.lock, election:campaign, etcd.wait, watches,
+// lease keepalives) are not bound by the per-call timeout; they take their own
+// timeout option and the run's context. Every other call runs under
+// Runtime.CallContext (or the command_timeout of the client object).
+//
+// # Where LUA_API.md leaves room
+//
+//   - Watches with a callback hold the run's loop while they live; pulling
+//     watches (no callback) and lease keepalives do not: nothing could pull
+//     from a watch once the main chunk has returned, and a keepalive must not
+//     keep a finished script running. etcd.wait returns true when no watch
+//     is left, false when its time passed first.
+//   - A watch's timeout option ends it quietly, as w:cancel() would. An
+//     error raised by a callback is raised from the dispatch point and the
+//     watch goes on; on_error receives errors that end the watch.
+//   - etcd.scan streams the range (KV.GetStream, etcd 3.7), which reads the
+//     whole range at one revision with memory bounded by the server's chunks;
+//     page_size is the page of the fallback that pages with Range, used when
+//     the server or KV has no stream. Its sort option accepts only ascending
+//     key order, and count_only is refused. Waiting for each chunk is bounded
+//     by the per-call timeout.
+//   - An empty key means the whole key space for reads with prefix or
+//     from_key (range, scan, watch, op.get, cmp with prefix); it raises
+//     empty_key everywhere else, delete with prefix included.
+//   - put_many also takes batch_bytes (default just under the server's 1.5
+//     MiB request limit). A key repeated within one batch starts a new batch
+//     instead of failing; with concurrency above 1, batches may commit in
+//     any order. An empty input returns {written = 0, revision = 0}.
+//   - Lease TTLs with a fraction are rounded up to whole seconds. l:ttl()
+//     has keys only when asked for; l:keepalive returns l. lease ids "0" or
+//     "0x..." are accepted; numbers are refused.
+//   - etcd.lock(name, fn) may leave out the options; it returns what fn
+//     returns. e:campaign takes {timeout=} (lock_timeout when it passes);
+//     e:close() ends the election's session early. Proclaiming or resigning
+//     without leading raises invalid_argument.
+//   - Compares accept "~=" as Lua's spelling of "!="; cmp.lease("k", "==",
+//     "0") tests for no lease.
+//   - Error ops: module functions and client methods report "etcd.get"
+//     etc.; object methods report "lease:ttl", "watch:next", "txn:compare",
+//     "election:campaign"; a failed commit reports "etcd.txn".
+package bindings

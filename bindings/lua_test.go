@@ -1,0 +1,206 @@
+package bindings_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etcdscript/etcdscript/bindings"
+	"github.com/etcdscript/etcdscript/client"
+	"github.com/etcdscript/etcdscript/internal/luatest"
+	"github.com/etcdscript/etcdscript/luart"
+	"github.com/etcdscript/etcdscript/tests/etcdtest"
+)
+
+// testCallTimeout is the per-call timeout of test runs: generous, since the
+// race detector on a shared machine slows everything.
+const testCallTimeout = 20 * time.Second
+
+// env is one script run for a test: a state, a runtime with a loop, the
+// module over a client of the shared server.
+type env struct {
+	t      testing.TB
+	L      *lua.LState
+	rt     *luart.Runtime
+	mod    *bindings.Module
+	cli    *client.Client
+	ctx    context.Context
+	cancel context.CancelFunc
+	prefix string
+	bg     sync.WaitGroup
+}
+
+type envOptions struct {
+	backend     func(cli *client.Client) bindings.Backend
+	callTimeout time.Duration
+	runTimeout  time.Duration
+	// cluster, when set, replaces the shared server; username and
+	// password log the run's client in.
+	cluster            *etcdtest.Cluster
+	username, password string
+}
+
+// newEnv prepares a run whose keys live under prefix (emptied first).
+func newEnv(t testing.TB, prefix string, o envOptions) *env {
+	t.Helper()
+	cl := o.cluster
+	if cl == nil {
+		cl = sharedCluster(t)
+	}
+	cli, err := client.New(client.Config{Endpoints: cl.Endpoints(), DialTimeout: 10 * time.Second,
+		Username: o.username, Password: o.password})
+	if err != nil {
+		t.Fatalf("client: %v", err)
+	}
+	if o.runTimeout == 0 {
+		o.runTimeout = 3 * time.Minute
+	}
+	if o.callTimeout == 0 {
+		o.callTimeout = testCallTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.runTimeout)
+	if _, err := cli.Delete(ctx, prefix, client.WithPrefix()); err != nil {
+		t.Fatalf("clear %s: %v", prefix, err)
+	}
+	e := &env{t: t, cli: cli, ctx: ctx, cancel: cancel, prefix: prefix}
+	e.rt = &luart.Runtime{Ctx: ctx, CallTimeout: o.callTimeout, Loop: luart.NewLoop()}
+	b := bindings.Backend{Client: func() (*client.Client, error) { return cli, nil }}
+	if o.backend != nil {
+		b = o.backend(cli)
+	}
+	e.mod = bindings.New(e.rt, b)
+	e.L = lua.NewState()
+	e.L.SetContext(ctx)
+	e.mod.Install(e.L)
+	e.installHelpers(cl.Endpoints())
+	return e
+}
+
+// close ends the run as the engine does: the module, then the loop, the
+// state and the client.
+func (e *env) close() {
+	if err := e.mod.Close(); err != nil {
+		e.t.Errorf("module close: %v", err)
+	}
+	e.bg.Wait()
+	e.rt.Loop.Close()
+	e.L.Close()
+	e.cancel()
+	e.cli.Close()
+}
+
+// drain dispatches callbacks until no watch is left, as the engine does
+// after the main chunk.
+func (e *env) drain() error {
+	return e.rt.Loop.Run(e.ctx, e.L, -1)
+}
+
+// installHelpers sets the globals test files use beside etcd and assert:
+// PREFIX, ENDPOINTS, and functions that do what a script cannot (write from
+// another goroutine while the script reads).
+func (e *env) installHelpers(endpoints []string) {
+	L := e.L
+	L.SetGlobal("PREFIX", lua.LString(e.prefix))
+	eps := L.NewTable()
+	for _, ep := range endpoints {
+		eps.Append(lua.LString(ep))
+	}
+	L.SetGlobal("ENDPOINTS", eps)
+	// background_puts(prefix, n): puts n keys prefix..i from another
+	// goroutine, in txns of 64, and returns a function that waits for the
+	// writer to finish and returns the number written.
+	L.SetGlobal("background_puts", L.NewFunction(func(L *lua.LState) int {
+		prefix := L.CheckString(1)
+		n := L.CheckInt(2)
+		var written atomic.Int64
+		done := make(chan error, 1)
+		e.bg.Add(1)
+		go func() {
+			defer e.bg.Done()
+			for i := 0; i < n; i += 64 {
+				ops := make([]client.Op, 0, 64)
+				for j := i; j < n && j < i+64; j++ {
+					ops = append(ops, client.OpPut(fmt.Sprintf("%s%08d", prefix, j), "bg"))
+				}
+				if _, err := e.cli.Txn(e.ctx).Then(ops...).Commit(); err != nil {
+					done <- err
+					return
+				}
+				written.Add(int64(len(ops)))
+			}
+			done <- nil
+		}()
+		L.Push(L.NewFunction(func(L *lua.LState) int {
+			if err := <-done; err != nil {
+				L.RaiseError("background_puts: %v", err)
+			}
+			L.Push(lua.LNumber(written.Load()))
+			return 1
+		}))
+		return 1
+	}))
+	// go_put(key, value): a put from Go, outside the module.
+	L.SetGlobal("go_put", L.NewFunction(func(L *lua.LState) int {
+		resp, err := e.cli.Put(e.ctx, L.CheckString(1), L.CheckString(2))
+		if err != nil {
+			L.RaiseError("go_put: %v", err)
+		}
+		L.Push(lua.LNumber(resp.Header.Revision))
+		return 1
+	}))
+	// after(seconds, fn): runs fn (a Go-side put, given as key and value)
+	// after a delay from another goroutine: after(0.2, key, value).
+	L.SetGlobal("put_after", L.NewFunction(func(L *lua.LState) int {
+		d := time.Duration(float64(L.CheckNumber(1)) * float64(time.Second))
+		k, v := L.CheckString(2), L.CheckString(3)
+		e.bg.Add(1)
+		go func() {
+			defer e.bg.Done()
+			select {
+			case <-time.After(d):
+				_, _ = e.cli.Put(e.ctx, k, v)
+			case <-e.ctx.Done():
+			}
+		}()
+		return 0
+	}))
+	// sleep(seconds): a plain sleep that dispatches nothing.
+	L.SetGlobal("sleep", L.NewFunction(func(L *lua.LState) int {
+		time.Sleep(time.Duration(float64(L.CheckNumber(1)) * float64(time.Second)))
+		return 0
+	}))
+	// holds(): the number of loop holds (live callback watches).
+	L.SetGlobal("holds", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LNumber(e.rt.Loop.Active()))
+		return 1
+	}))
+}
+
+// TestLuaFiles runs every testdata/*.lua file as a script run against the
+// shared server, each file under its own key prefix.
+func TestLuaFiles(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.lua"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test files: %v", err)
+	}
+	sort.Strings(files)
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".lua")
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, "bt/"+name+"/", envOptions{})
+			defer e.close()
+			luatest.Run(t, e.L, file)
+			if err := e.drain(); err != nil {
+				t.Errorf("after the main chunk: %s", luatest.Describe(err))
+			}
+		})
+	}
+}

@@ -1,0 +1,69 @@
+package bindings_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"go.etcd.io/etcd/server/v3/embed"
+
+	"go.uber.org/goleak"
+
+	"github.com/etcdscript/etcdscript/tests/etcdtest"
+)
+
+// TestMain fails the package's tests if any goroutine outlives them, and
+// stops the shared etcd server first. A test binary started with one of the
+// child environment variables of bench_test.go is instead a child process
+// of a benchmark.
+func TestMain(m *testing.M) {
+	if runChild() {
+		return
+	}
+	code := m.Run()
+	shared.stop()
+	stopBenchServer()
+	if code == 0 {
+		if err := goleak.Find(etcdtest.GoleakOptions()...); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// shared is one etcd server for the package's tests, started on first use.
+var shared sharedServer
+
+type sharedServer struct {
+	once sync.Once
+	c    *etcdtest.Cluster
+	err  error
+}
+
+func (s *sharedServer) stop() {
+	if s.c != nil {
+		s.c.Close()
+	}
+}
+
+// sharedCluster returns the package's etcd server.
+func sharedCluster(t testing.TB) *etcdtest.Cluster {
+	t.Helper()
+	shared.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), etcdtest.StartTimeout)
+		defer cancel()
+		shared.c, shared.err = etcdtest.Start(ctx, etcdtest.Options{
+			// Progress notifications every 10 minutes, etcd's default, would
+			// leave on_progress untestable.
+			Configure: func(cfg *embed.Config) { cfg.WatchProgressNotifyInterval = 300 * time.Millisecond },
+		})
+	})
+	if shared.err != nil {
+		t.Fatalf("start etcd: %v", shared.err)
+	}
+	return shared.c
+}
