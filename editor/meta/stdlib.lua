@@ -24,6 +24,10 @@ function yaml.encode(v) end
 ---@param s string
 ---@return any
 function yaml.decode(s) end
+---Marks t as a sequence, so that an empty one encodes as [].
+---@param t table
+---@return table
+function yaml.array(t) end
 
 ---@class base64
 local base64 = {}
