@@ -353,23 +353,33 @@ func benchWatch(b *testing.B, live bool) {
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			cmd.Env = append(os.Environ(), childEnv+"=producer", endpointsEnv+"="+strings.Join(eps, ","),
 				prefixEnv+"="+prefix, "ETCDSCRIPT_BINDINGS_TOTAL="+strconv.Itoa(total))
-			cmd.Stderr = os.Stderr
 			go func() {
-				if out, err := cmd.CombinedOutput(); err != nil {
-					produced <- fmt.Errorf("producer: %v: %s", err, out)
-					return
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					err = fmt.Errorf("producer: %v: %s", err, out)
+					// The script would wait for events that never come.
+					r.cancel()
 				}
-				produced <- nil
+				produced <- err
 			}()
 			return 0
 		}))
 		fn := r.compile(b, watchSrc)
 		b.ResetTimer()
-		out = r.call(b, fn, lua.LString(prefix), lua.LNumber(total))
+		top := r.L.GetTop()
+		r.L.Push(fn)
+		r.L.Push(lua.LString(prefix))
+		r.L.Push(lua.LNumber(total))
+		callErr := r.L.PCall(2, 1, nil)
 		b.StopTimer()
 		if err := <-produced; err != nil {
 			b.Fatal(err)
 		}
+		if callErr != nil {
+			b.Fatal(callErr)
+		}
+		out = []lua.LValue{r.L.Get(-1)}
+		r.L.SetTop(top)
 	} else {
 		resp, err := producer.Get(context.Background(), "bench/none")
 		if err != nil {

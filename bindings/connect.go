@@ -60,9 +60,9 @@ func (m *Module) connect(L *lua.LState) int {
 	if o.IsSet("command_timeout") {
 		c.timeout, c.hasTimeout = o.Duration("command_timeout", 0), true
 	}
-	tlsCfg, err := connectTLS(&o, m.rt.Sandbox)
+	tlsCfg, field, err := connectTLS(&o, m.rt.Sandbox)
 	if err != nil {
-		o.Fail("cacert", "%v", err)
+		o.Fail(field, "%v", err)
 	}
 	cfg.TLS = tlsCfg
 
@@ -110,37 +110,45 @@ func (m *Module) connect(L *lua.LState) int {
 }
 
 // connectTLS builds the TLS configuration from the options, or nil when
-// none is given (an https:// endpoint still makes the client use TLS).
-func connectTLS(o *luart.Options, sandbox bool) (*tls.Config, error) {
+// none is given (an https:// endpoint still makes the client use TLS). On
+// error it names the option at fault.
+func connectTLS(o *luart.Options, sandbox bool) (*tls.Config, string, error) {
 	ca, cert, key := o.String("cacert", ""), o.String("cert", ""), o.String("key", "")
 	skip := o.Bool("insecure_skip_tls_verify", false)
 	if ca == "" && cert == "" && key == "" && !skip {
-		return nil, nil
+		return nil, "", nil
 	}
 	if sandbox && (ca != "" || cert != "" || key != "") {
-		return nil, fmt.Errorf("a sandboxed run reads no files: cacert, cert and key are not available")
+		field := "cacert"
+		if ca == "" {
+			field = "cert"
+		}
+		return nil, field, fmt.Errorf("a sandboxed run reads no files: cacert, cert and key are not available")
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: skip}
 	if ca != "" {
 		pem, err := os.ReadFile(ca)
 		if err != nil {
-			return nil, fmt.Errorf("reading cacert: %w", err)
+			return nil, "cacert", fmt.Errorf("reading %s: %w", ca, err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("cacert %s holds no PEM certificate", ca)
+			return nil, "cacert", fmt.Errorf("%s holds no PEM certificate", ca)
 		}
 		cfg.RootCAs = pool
 	}
 	if (cert == "") != (key == "") {
-		return nil, fmt.Errorf("cert and key go together")
+		if cert == "" {
+			return nil, "key", fmt.Errorf("key needs cert")
+		}
+		return nil, "cert", fmt.Errorf("cert needs key")
 	}
 	if cert != "" {
 		pair, err := tls.LoadX509KeyPair(cert, key)
 		if err != nil {
-			return nil, fmt.Errorf("loading cert and key: %w", err)
+			return nil, "cert", fmt.Errorf("loading %s and %s: %w", cert, key, err)
 		}
 		cfg.Certificates = []tls.Certificate{pair}
 	}
-	return cfg, nil
+	return cfg, "", nil
 }

@@ -156,8 +156,8 @@ func (e *env) installHelpers(endpoints []string) {
 		L.Push(lua.LNumber(resp.Header.Revision))
 		return 1
 	}))
-	// after(seconds, fn): runs fn (a Go-side put, given as key and value)
-	// after a delay from another goroutine: after(0.2, key, value).
+	// put_after(seconds, key, value): a put from another goroutine after
+	// a delay, to arrive while the script waits.
 	L.SetGlobal("put_after", L.NewFunction(func(L *lua.LState) int {
 		d := time.Duration(float64(L.CheckNumber(1)) * float64(time.Second))
 		k, v := L.CheckString(2), L.CheckString(3)

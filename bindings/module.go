@@ -120,12 +120,13 @@ func (m *Module) Loader(L *lua.LState) int {
 
 // Table returns the module table: the etcd.* functions acting on the
 // backend, and etcd.connect, etcd.cmp, etcd.op, etcd.errors, etcd.wait. It is
-// built on the first call and the same table is returned after; a Module
-// belongs to one state, and Table panics when given another.
+// built on the first call and the same table is returned after. A Module
+// belongs to one state (and its coroutines): given another, Table raises a
+// Lua error in it.
 func (m *Module) Table(L *lua.LState) *lua.LTable {
 	if m.table != nil {
 		if L != m.L && L.Get(lua.RegistryIndex) != m.L.Get(lua.RegistryIndex) {
-			panic("bindings: a Module serves one Lua state")
+			L.RaiseError("bindings: this etcd module belongs to another Lua state; make one Module per run")
 		}
 		return m.table
 	}

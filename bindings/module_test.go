@@ -425,3 +425,45 @@ func TestAuthErrors(t *testing.T) {
 		c:close()
 	`)
 }
+
+// TestConnectTLS: etcd.connect reads the CA, certificate and key files of a
+// cluster that serves TLS and requires client certificates; a sandboxed run
+// may not read them.
+func TestConnectTLS(t *testing.T) {
+	cl := etcdtest.StartT(t, etcdtest.Options{ClientTLS: true})
+	e := newEnv(t, "bt/tls/", envOptions{})
+	defer e.close()
+	f := cl.TLS()
+	e.L.SetGlobal("TLS_ENDPOINT", lua.LString(cl.Endpoints()[0]))
+	e.L.SetGlobal("CA", lua.LString(f.CAFile))
+	e.L.SetGlobal("CERT", lua.LString(f.CertFile))
+	e.L.SetGlobal("KEY", lua.LString(f.KeyFile))
+	e.run(t, `
+		local c = etcd.connect({endpoints = {TLS_ENDPOINT}, cacert = CA, cert = CERT, key = KEY})
+		c:put("k", "over tls")
+		assert.eq(c:get("k").value, "over tls")
+		c:close()
+		-- without the client certificate the server refuses the handshake
+		assert.error(function()
+			etcd.connect({endpoints = {TLS_ENDPOINT}, cacert = CA, dial_timeout = 0.5})
+		end, "unavailable")
+		local err = assert.error(function()
+			etcd.connect({endpoints = {TLS_ENDPOINT}, cacert = CA, cert = CERT})
+		end, "invalid_argument")
+		assert.match(err.message, "opts.cert")
+		err = assert.error(function()
+			etcd.connect({endpoints = {TLS_ENDPOINT}, cacert = "/nonexistent/ca.pem"})
+		end, "invalid_argument")
+		assert.match(err.message, "opts.cacert")
+	`)
+	sandboxed := newEnv(t, "bt/tls2/", envOptions{})
+	defer sandboxed.close()
+	sandboxed.rt.Sandbox = true
+	sandboxed.L.SetGlobal("CA", lua.LString(f.CAFile))
+	sandboxed.run(t, `
+		local err = assert.error(function()
+			etcd.connect({endpoints = ENDPOINTS, cacert = CA})
+		end, "invalid_argument")
+		assert.match(err.message, "sandbox")
+	`)
+}

@@ -19,6 +19,12 @@ const (
 	defaultBatchBytes = 3<<19 - 16<<10
 	// putOverhead estimates the protobuf framing of one put in a txn.
 	putOverhead = 16
+	// maxConcurrency bounds the txns in flight: beyond a few dozen a
+	// server gains nothing, and each slot holds a batch in memory.
+	maxConcurrency = 256
+	// batchPrealloc bounds the room made up front for a batch, whatever
+	// batch size a script asks for.
+	batchPrealloc = 1024
 )
 
 var putManyOptions = luart.NewOptionSet("batch", "concurrency", "lease", "progress", "batch_bytes")
@@ -66,6 +72,9 @@ func (c *conn) putMany(L *lua.LState) int {
 	if o.Raw() != nil {
 		j.batch = int(positiveOpt(&o, "batch", defaultBatch))
 		j.conc = int(positiveOpt(&o, "concurrency", defaultConcurrency))
+		if j.conc > maxConcurrency {
+			o.Fail("concurrency", "at most %d txns may be in flight, got %d", maxConcurrency, j.conc)
+		}
 		j.maxBytes = int(positiveOpt(&o, "batch_bytes", defaultBatchBytes))
 		j.lease, _ = optLease(&o, "lease")
 	}
@@ -94,7 +103,7 @@ func (c *conn) putMany(L *lua.LState) int {
 	}
 	j.kv = kv
 	j.results = make(chan putManyResult, j.conc)
-	j.inBatch = make(map[string]struct{}, j.batch)
+	j.inBatch = make(map[string]struct{}, min(j.batch, batchPrealloc))
 	if progress {
 		j.prog = luart.NewProgress(c.m.rt.StderrWriter(), total, "put_many")
 	}
@@ -240,7 +249,7 @@ func (j *putManyJob) add(key, value string) {
 	}
 	if len(j.cur) == 0 {
 		j.curFirst = key
-		j.cur = make([]client.Op, 0, j.batch)
+		j.cur = make([]client.Op, 0, min(j.batch, batchPrealloc))
 	}
 	if j.lease != client.NoLease {
 		j.cur = append(j.cur, client.OpPut(key, value, client.WithLease(j.lease)))

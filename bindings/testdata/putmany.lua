@@ -100,6 +100,7 @@ test("bad items are refused before anything is sent", function()
   assert.error(function() etcd.put_many({{"", "v"}}) end, "empty_key")
   assert.error(function() etcd.put_many({}, {batch = 0}) end, "invalid_argument")
   assert.error(function() etcd.put_many({}, {concurrency = -1}) end, "invalid_argument")
+  assert.error(function() etcd.put_many({}, {concurrency = 1e9}) end, "invalid_argument")
   assert.error(function() etcd.put_many({}, {progress = 1}) end, "invalid_argument")
   assert.eq(count(P .. "b/"), 0)
   -- an iterator's bad item stops it; what went before is written
