@@ -227,8 +227,14 @@ func (j *putManyJob) fromIterator(L *lua.LState, a luart.Args, n int, fn *lua.LF
 				return 0
 			}
 			i++
-			checkItem(luart.Args{L: L, Fn: a.Fn, Offset: a.Offset}, n, "item "+strconv.Itoa(i), k, v)
-			j.add(string(k.(lua.LString)), lua.LVAsString(v))
+			// The common case is checked without building the message
+			// that only a bad item needs.
+			ks, keyOK := k.(lua.LString)
+			_, valOK := v.(lua.LString)
+			if !keyOK || ks == "" || !valOK {
+				checkItem(luart.Args{L: L, Fn: a.Fn, Offset: a.Offset}, n, "item "+strconv.Itoa(i), k, v)
+			}
+			j.add(string(ks), lua.LVAsString(v))
 		}
 		return 0
 	}
