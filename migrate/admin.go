@@ -23,48 +23,20 @@ type DownOptions struct {
 // Down reverts applied migrations, highest first, with their down
 // functions; a migration without one refuses.
 func (r *Runner) Down(ctx context.Context, opts DownOptions) ([]Applied, error) {
-	files, err := LoadDir(r.cfg.Dir)
-	if err != nil {
-		return nil, err
-	}
-	migrations, err := r.loadAll(files)
-	if err != nil {
-		return nil, err
-	}
 	to := opts.To
 	if opts.All {
 		to = -1
 	}
-	if opts.DryRun {
-		return r.dryRun(ctx, files, migrations, to, "down")
-	}
-	sess, m, err := r.lock(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock(sess, m)
-	s, err := r.read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p, err := r.validate(files, s)
-	if err != nil {
-		return nil, err
-	}
-	var done []Applied
-	for _, f := range r.downList(p, s, to) {
-		mig := migrations[f.Version]
-		if !mig.HasDown {
-			return done, refused("%s (version %d) has no down function", f.Path, f.Version)
+	return r.runAll(ctx, "down", to, opts.DryRun, func(p *plan, s *snapshot, migrations map[int64]*Migration) ([]File, error) {
+		todo := r.downList(p, s, to)
+		// Refuse before reverting anything when one of them cannot be.
+		for _, f := range todo {
+			if !migrations[f.Version].HasDown {
+				return nil, refused("%s (version %d) has no down function", f.Path, f.Version)
+			}
 		}
-		fmt.Fprintf(r.cfg.Log, "reverting %s\n", f.Name())
-		rev, err := r.apply(ctx, sess, m, s, mig, "down")
-		if err != nil {
-			return done, err
-		}
-		done = append(done, Applied{Version: f.Version, Name: f.Name(), Revision: rev})
-	}
-	return done, nil
+		return todo, nil
+	})
 }
 
 // downList is the applied migrations to revert, highest first: one step

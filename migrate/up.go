@@ -34,6 +34,22 @@ type Applied struct {
 // and fenced by it. Nothing to apply is not an error: it returns an empty
 // list.
 func (r *Runner) Up(ctx context.Context, opts UpOptions) ([]Applied, error) {
+	return r.runAll(ctx, "up", opts.To, opts.DryRun, func(p *plan, _ *snapshot, _ map[int64]*Migration) ([]File, error) {
+		var todo []File
+		for _, f := range p.pending {
+			if opts.To > 0 && f.Version > opts.To {
+				break
+			}
+			todo = append(todo, f)
+		}
+		return todo, nil
+	})
+}
+
+// runAll is the course Up and Down share: compile every file, then either
+// plan (a dry run), or under the lock read and validate the state and run
+// the migrations choose picks, one by one, in direction.
+func (r *Runner) runAll(ctx context.Context, direction string, to int64, dry bool, choose func(*plan, *snapshot, map[int64]*Migration) ([]File, error)) ([]Applied, error) {
 	files, err := LoadDir(r.cfg.Dir)
 	if err != nil {
 		return nil, err
@@ -42,8 +58,8 @@ func (r *Runner) Up(ctx context.Context, opts UpOptions) ([]Applied, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.DryRun {
-		return r.dryRun(ctx, files, migrations, opts.To, "up")
+	if dry {
+		return r.dryRun(ctx, files, migrations, to, direction)
 	}
 	sess, m, err := r.lock(ctx)
 	if err != nil {
@@ -58,21 +74,22 @@ func (r *Runner) Up(ctx context.Context, opts UpOptions) ([]Applied, error) {
 	if err != nil {
 		return nil, err
 	}
+	todo, err := choose(p, s, migrations)
+	if err != nil {
+		return nil, err
+	}
+	verb := "applying"
+	if direction == "down" {
+		verb = "reverting"
+	}
 	var done []Applied
-	for _, f := range p.pending {
-		if opts.To > 0 && f.Version > opts.To {
-			break
-		}
-		mig := migrations[f.Version]
-		fmt.Fprintf(r.cfg.Log, "applying %s\n", f.Name())
-		rev, err := r.apply(ctx, sess, m, s, mig, "up")
+	for _, f := range todo {
+		fmt.Fprintf(r.cfg.Log, "%s %s\n", verb, f.Name())
+		rev, err := r.apply(ctx, sess, m, s, migrations[f.Version], direction)
 		if err != nil {
 			return done, err
 		}
 		done = append(done, Applied{Version: f.Version, Name: f.Name(), Revision: rev})
-		if s.state.Head < f.Version {
-			s.state.Head = f.Version
-		}
 	}
 	return done, nil
 }
@@ -98,7 +115,8 @@ func (r *Runner) loadAll(files []File) (map[int64]*Migration, error) {
 func (r *Runner) apply(ctx context.Context, sess *concurrency.Session, m *concurrency.Mutex, s *snapshot, mig *Migration, direction string) (int64, error) {
 	f := mig.File
 	rec := r.newRecord(f, StatusStarted, direction, s.rev)
-	newHead := f.Version
+	// An out-of-order version applied below the head leaves the head.
+	newHead := max(s.state.Head, f.Version)
 	if direction == "down" {
 		newHead = r.headBelow(s, f.Version)
 	}

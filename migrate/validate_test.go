@@ -81,6 +81,13 @@ func TestOutOfOrderVersionIsRefusedUnlessAllowed(t *testing.T) {
 	if err != nil || len(done) != 1 || done[0].Version != 2 {
 		t.Fatalf("with AllowOutOfOrder: %v %v", done, err)
 	}
+	st, err := ra.Status(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Head != 3 || !st.Clean {
+		t.Errorf("after the late version: head %d clean %v, want head 3 and clean", st.Head, st.Clean)
+	}
 }
 
 func TestAtomicMigrationWithChangedReadsCommitsNothing(t *testing.T) {
