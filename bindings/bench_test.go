@@ -14,7 +14,6 @@ package bindings_test
 // process of its own, whose peak RSS is read from /proc (VmHWM).
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -51,8 +50,6 @@ func runChild() bool {
 	switch os.Getenv(childEnv) {
 	case "":
 		return false
-	case "server":
-		serveBenchServer()
 	case "scan-lua":
 		childScanLua()
 	case "scan-official":
@@ -66,74 +63,11 @@ func runChild() bool {
 	return true
 }
 
-func serveBenchServer() {
-	cl, err := etcdtest.Start(context.Background(), etcdtest.Options{})
-	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
-	fmt.Println("endpoints", strings.Join(cl.Endpoints(), ","))
-	// Serve until the parent closes our stdin.
-	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
-	cl.Close()
-}
+// benchServer is the etcd server of the benchmarks, in a child process
+// (etcdtest.StartChild), started once per test binary.
+var benchServer etcdtest.SharedChild
 
-var benchServer struct {
-	once      sync.Once
-	cmd       *exec.Cmd
-	stdin     interface{ Close() error }
-	endpoints []string
-	err       error
-}
-
-// benchEndpoints starts the server child once per test binary; it ends
-// when the binary does (its stdin closes).
-func benchEndpoints(b *testing.B) []string {
-	b.Helper()
-	benchServer.once.Do(func() {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), childEnv+"=server")
-		cmd.Stderr = os.Stderr
-		in, err := cmd.StdinPipe()
-		if err != nil {
-			benchServer.err = err
-			return
-		}
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			benchServer.err = err
-			return
-		}
-		if err := cmd.Start(); err != nil {
-			benchServer.err = err
-			return
-		}
-		benchServer.cmd, benchServer.stdin = cmd, in
-		line, err := bufio.NewReader(out).ReadString('\n')
-		if err != nil {
-			benchServer.err = fmt.Errorf("bench server: %w", err)
-			return
-		}
-		eps, ok := strings.CutPrefix(strings.TrimSpace(line), "endpoints ")
-		if !ok {
-			benchServer.err = fmt.Errorf("bench server said %q", line)
-			return
-		}
-		benchServer.endpoints = strings.Split(eps, ",")
-	})
-	if benchServer.err != nil {
-		b.Fatal(benchServer.err)
-	}
-	b.Cleanup(func() {}) // the server outlives single benchmarks
-	return benchServer.endpoints
-}
-
-func stopBenchServer() {
-	if benchServer.cmd != nil {
-		benchServer.stdin.Close()
-		_ = benchServer.cmd.Wait()
-	}
-}
+func benchEndpoints(b *testing.B) []string { return benchServer.Endpoints(b) }
 
 // benchRun is a script run on the bench server.
 type benchRun struct {

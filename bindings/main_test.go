@@ -20,12 +20,12 @@ import (
 // child environment variables of bench_test.go is instead a child process
 // of a benchmark.
 func TestMain(m *testing.M) {
-	if runChild() {
+	if etcdtest.ServeChild() || runChild() {
 		return
 	}
 	code := m.Run()
 	shared.stop()
-	stopBenchServer()
+	benchServer.Close()
 	if code == 0 {
 		if err := goleak.Find(etcdtest.GoleakOptions()...); err != nil {
 			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)

@@ -1,14 +1,10 @@
 package client_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -23,75 +19,11 @@ import (
 )
 
 // The benchmarks run the etcd server in a child process (this test binary
-// re-executed with benchServerEnv set), so the cpu-ns/op they report is the
+// re-executed by etcdtest.StartChild), so the cpu-ns/op they report is the
 // client's own CPU time per operation, not the server's.
-const benchServerEnv = "ETCDSCRIPT_BENCH_SERVER"
+var benchServer etcdtest.SharedChild
 
-func serveBenchServer() {
-	cl, err := etcdtest.Start(context.Background(), etcdtest.Options{})
-	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
-	fmt.Println("endpoints", strings.Join(cl.Endpoints(), ","))
-	// Serve until the parent closes our stdin.
-	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
-	cl.Close()
-}
-
-var bench struct {
-	once      sync.Once
-	cmd       *exec.Cmd
-	stdin     interface{ Close() error }
-	endpoints []string
-	err       error
-}
-
-func benchEndpoints(b *testing.B) []string {
-	b.Helper()
-	bench.once.Do(func() {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), benchServerEnv+"=1")
-		cmd.Stderr = os.Stderr
-		in, err := cmd.StdinPipe()
-		if err != nil {
-			bench.err = err
-			return
-		}
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			bench.err = err
-			return
-		}
-		if err := cmd.Start(); err != nil {
-			bench.err = err
-			return
-		}
-		bench.cmd, bench.stdin = cmd, in
-		line, err := bufio.NewReader(out).ReadString('\n')
-		if err != nil {
-			bench.err = fmt.Errorf("bench server: %w", err)
-			return
-		}
-		eps, ok := strings.CutPrefix(strings.TrimSpace(line), "endpoints ")
-		if !ok {
-			bench.err = fmt.Errorf("bench server said %q", line)
-			return
-		}
-		bench.endpoints = strings.Split(eps, ",")
-	})
-	if bench.err != nil {
-		b.Fatal(bench.err)
-	}
-	return bench.endpoints
-}
-
-func stopBenchServer() {
-	if bench.cmd != nil {
-		bench.stdin.Close()
-		_ = bench.cmd.Wait()
-	}
-}
+func benchEndpoints(b *testing.B) []string { return benchServer.Endpoints(b) }
 
 // kvAPI is what both clients offer for these benchmarks.
 type kvAPI struct {

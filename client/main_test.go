@@ -11,15 +11,14 @@ import (
 
 // TestMain fails the package's tests if any goroutine outlives them: every
 // Close and cancel must release what it started. A test binary started with
-// benchServerEnv set is instead the etcd server of the benchmarks (see
+// etcdtest.ChildEnv set is instead the etcd server of the benchmarks (see
 // bench_test.go), so client CPU can be measured apart from the server's.
 func TestMain(m *testing.M) {
-	if os.Getenv(benchServerEnv) != "" {
-		serveBenchServer()
+	if etcdtest.ServeChild() {
 		return
 	}
 	code := m.Run()
-	stopBenchServer()
+	benchServer.Close()
 	if code == 0 {
 		if err := goleak.Find(etcdtest.GoleakOptions()...); err != nil {
 			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
