@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -143,9 +142,7 @@ func formatValue(L *lua.LState, v lua.LValue) string {
 			return s
 		}
 		if t, ok := x.(*lua.LTable); ok {
-			var b strings.Builder
-			dumpTable(&b, t, 0, map[*lua.LTable]bool{})
-			return b.String()
+			return dumpTable(t)
 		}
 		ud := x.(*lua.LUserData)
 		switch val := ud.Value.(type) {
@@ -194,87 +191,14 @@ func callToString(L *lua.LState, v lua.LValue) (string, bool) {
 	return "", false
 }
 
-// Limits of dumpTable: an error table is for reading, not a data dump.
-const (
-	dumpDepth = 3
-	dumpItems = 20
-)
+// dumpOptions render a table in an error message: it is for reading, not
+// a data dump. An error object inside shows as its quoted message.
+var dumpOptions = luart.RenderOptions{Depth: 3, Items: 20, Other: func(v lua.LValue) string {
+	if le, ok := luart.FromValue(v); ok {
+		return strconv.Quote(le.Error())
+	}
+	return v.String()
+}}
 
 // dumpTable writes t as a Lua constructor with sorted keys.
-func dumpTable(b *strings.Builder, t *lua.LTable, depth int, seen map[*lua.LTable]bool) {
-	if seen[t] {
-		b.WriteString("<cycle>")
-		return
-	}
-	if depth >= dumpDepth {
-		b.WriteString("{...}")
-		return
-	}
-	seen[t] = true
-	defer delete(seen, t)
-	type entry struct {
-		k    lua.LValue
-		sort string
-	}
-	var keys []entry
-	t.ForEach(func(k, _ lua.LValue) {
-		s := k.String()
-		if n, ok := k.(lua.LNumber); ok {
-			s = "\x00" + strconv.FormatFloat(float64(n)+1e15, 'f', 6, 64)
-		}
-		keys = append(keys, entry{k, s})
-	})
-	sort.Slice(keys, func(i, j int) bool { return keys[i].sort < keys[j].sort })
-	b.WriteByte('{')
-	for i, e := range keys {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		if i == dumpItems {
-			b.WriteString("...")
-			break
-		}
-		if n, ok := e.k.(lua.LNumber); !ok || float64(n) != float64(i+1) {
-			if s, ok := e.k.(lua.LString); ok && isIdent(string(s)) {
-				b.WriteString(string(s))
-			} else {
-				b.WriteByte('[')
-				dumpValue(b, e.k, depth, seen)
-				b.WriteByte(']')
-			}
-			b.WriteString(" = ")
-		}
-		dumpValue(b, t.RawGet(e.k), depth, seen)
-	}
-	b.WriteByte('}')
-}
-
-func dumpValue(b *strings.Builder, v lua.LValue, depth int, seen map[*lua.LTable]bool) {
-	switch x := v.(type) {
-	case lua.LString:
-		b.WriteString(strconv.Quote(string(x)))
-	case *lua.LTable:
-		dumpTable(b, x, depth+1, seen)
-	case *lua.LUserData:
-		if le, ok := luart.FromValue(x); ok {
-			b.WriteString(strconv.Quote(le.Error()))
-			return
-		}
-		b.WriteString(x.String())
-	default:
-		b.WriteString(v.String())
-	}
-}
-
-func isIdent(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, c := range s {
-		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' {
-			continue
-		}
-		return false
-	}
-	return true
-}
+func dumpTable(t *lua.LTable) string { return luart.Render(t, dumpOptions) }

@@ -325,9 +325,7 @@ func (s *Session) render(v lua.LValue) string {
 		if str, ok := callToString(s.L, v); ok {
 			return str
 		}
-		var b strings.Builder
-		dumpTable(&b, x, 0, map[*lua.LTable]bool{})
-		return b.String()
+		return dumpTable(x)
 	}
 	return formatValue(s.L, v)
 }
