@@ -222,18 +222,30 @@ func describeValue(v lua.LValue) string {
 // collectCmps appends the compares at stack positions from..top (each a
 // compare, or an array of compares).
 func collectCmps(a luart.Args, from int, name string, dst []client.Cmp) []client.Cmp {
+	return collect(a, from, name, "etcd.cmp", asCmp, dst)
+}
+
+// collectOps appends the operations at stack positions from..top (each an
+// op, or an array of ops).
+func collectOps(a luart.Args, from int, name string, dst []client.Op) []client.Op {
+	return collect(a, from, name, "etcd.op", asOp, dst)
+}
+
+// collect appends the values at stack positions from..top, each a value
+// that as accepts or an array of them; want names the kind for errors.
+func collect[T any](a luart.Args, from int, name, want string, as func(lua.LValue) (T, bool), dst []T) []T {
 	top := a.L.GetTop()
 	for n := from; n <= top; n++ {
 		v := a.L.Get(n)
 		if t, ok := v.(*lua.LTable); ok {
-			dst = cmpsFromArray(a, n, name, t, dst)
+			dst = fromArray(a, n, name, want, t, as, dst)
 			continue
 		}
-		c, ok := asCmp(v)
+		x, ok := as(v)
 		if !ok {
-			a.Fail(n, name, "etcd.cmp value expected, got %s", describeValue(v))
+			a.Fail(n, name, "%s value expected, got %s", want, describeValue(v))
 		}
-		dst = append(dst, c)
+		dst = append(dst, x)
 	}
 	return dst
 }
@@ -256,27 +268,16 @@ func asOp(v lua.LValue) (client.Op, bool) {
 	return client.Op{}, false
 }
 
-func cmpsFromArray(a luart.Args, n int, name string, t *lua.LTable, dst []client.Cmp) []client.Cmp {
+// fromArray appends the elements of the array t (argument n) that as
+// accepts, refusing any other element or key.
+func fromArray[T any](a luart.Args, n int, name, want string, t *lua.LTable, as func(lua.LValue) (T, bool), dst []T) []T {
 	size := t.Len()
 	for i := 1; i <= size; i++ {
-		c, ok := asCmp(t.RawGetInt(i))
+		x, ok := as(t.RawGetInt(i))
 		if !ok {
-			a.Fail(n, name+"["+strconv.Itoa(i)+"]", "etcd.cmp value expected, got %s", describeValue(t.RawGetInt(i)))
+			a.Fail(n, name+"["+strconv.Itoa(i)+"]", "%s value expected, got %s", want, describeValue(t.RawGetInt(i)))
 		}
-		dst = append(dst, c)
-	}
-	checkArrayOnly(a, n, name, t, size)
-	return dst
-}
-
-func opsFromArray(a luart.Args, n int, name string, t *lua.LTable, dst []client.Op) []client.Op {
-	size := t.Len()
-	for i := 1; i <= size; i++ {
-		o, ok := asOp(t.RawGetInt(i))
-		if !ok {
-			a.Fail(n, name+"["+strconv.Itoa(i)+"]", "etcd.op value expected, got %s", describeValue(t.RawGetInt(i)))
-		}
-		dst = append(dst, o)
+		dst = append(dst, x)
 	}
 	checkArrayOnly(a, n, name, t, size)
 	return dst
@@ -293,25 +294,6 @@ func checkArrayOnly(a luart.Args, n int, name string, t *lua.LTable, size int) {
 	}
 }
 
-// collectOps appends the operations at stack positions from..top (each an
-// op, or an array of ops).
-func collectOps(a luart.Args, from int, name string, dst []client.Op) []client.Op {
-	top := a.L.GetTop()
-	for n := from; n <= top; n++ {
-		v := a.L.Get(n)
-		if t, ok := v.(*lua.LTable); ok {
-			dst = opsFromArray(a, n, name, t, dst)
-			continue
-		}
-		o, ok := asOp(v)
-		if !ok {
-			a.Fail(n, name, "etcd.op value expected, got %s", describeValue(v))
-		}
-		dst = append(dst, o)
-	}
-	return dst
-}
-
 // txnFromTable reads the table form {compare = {...}, success = {...},
 // failure = {...}} at n.
 func txnFromTable(a luart.Args, n int) ([]client.Cmp, []client.Op, []client.Op) {
@@ -319,13 +301,13 @@ func txnFromTable(a luart.Args, n int) ([]client.Cmp, []client.Op, []client.Op) 
 	var cmps []client.Cmp
 	var succ, fail []client.Op
 	if t := o.Table("compare"); t != nil {
-		cmps = cmpsFromArray(a, n, "txn.compare", t, nil)
+		cmps = fromArray(a, n, "txn.compare", "etcd.cmp", t, asCmp, nil)
 	}
 	if t := o.Table("success"); t != nil {
-		succ = opsFromArray(a, n, "txn.success", t, nil)
+		succ = fromArray(a, n, "txn.success", "etcd.op", t, asOp, nil)
 	}
 	if t := o.Table("failure"); t != nil {
-		fail = opsFromArray(a, n, "txn.failure", t, nil)
+		fail = fromArray(a, n, "txn.failure", "etcd.op", t, asOp, nil)
 	}
 	return cmps, succ, fail
 }
