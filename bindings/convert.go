@@ -92,14 +92,6 @@ func kvTable(kv *mvccpb.KeyValue) *lua.LTable {
 	return t
 }
 
-// kvOrNil converts kv, or returns nil for a nil kv.
-func kvOrNil(L *lua.LState, kv *mvccpb.KeyValue) lua.LValue {
-	if kv == nil {
-		return lua.LNil
-	}
-	return kvTable(kv)
-}
-
 // kvArray converts key-values to an array marked as one, so an empty list
 // encodes as [] in JSON.
 func kvArray(L *lua.LState, kvs []*mvccpb.KeyValue) *lua.LTable {

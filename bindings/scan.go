@@ -43,14 +43,13 @@ type scanState struct {
 	done bool
 
 	// Paging with Range, when the stream is not available.
-	paged     bool
-	pageSize  int64
-	rev       int64
-	limit     int64 // keys still to read; 0 means no limit
-	limited   bool
-	end       []byte
-	nextKey   string
-	morePages bool
+	paged    bool
+	pageSize int64
+	rev      int64
+	limit    int64 // keys still to read; 0 means no limit
+	limited  bool
+	end      []byte
+	nextKey  string
 }
 
 // scan is etcd.scan(key [, opts]): an iterator of kv over the range.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/etcdscript/etcdscript/client"
@@ -197,5 +196,3 @@ func (r *Runner) commitBookkeeping(ctx context.Context, m *concurrency.Mutex, s 
 	s.token = resp.Header.Revision
 	return resp.Header.Revision, nil
 }
-
-func versionString(v int64) string { return strconv.FormatInt(v, 10) }
