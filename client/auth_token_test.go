@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"io"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -104,6 +105,28 @@ func TestAuthTokenRefresh(t *testing.T) {
 				t.Errorf("GetStream read %d keys, want 2", len(r.Kvs))
 			}
 			return err
+		}},
+		{"read range", func() error {
+			r, err := c.ReadRange(ctx, "app/", client.WithPrefix())
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			n := 0
+			for {
+				_, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					return err
+				}
+				n++
+			}
+			if n != 2 {
+				t.Errorf("ReadRange read %d keys, want 2", n)
+			}
+			return nil
 		}},
 		{"txn", func() error {
 			_, err := c.Txn(ctx).If(client.Compare(client.Version("app/0"), ">", 0)).Then(client.OpPut("app/2", "v")).Commit()

@@ -8,7 +8,9 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -47,21 +49,48 @@ func (k *kv) GetStream(ctx context.Context, key string, opts ...OpOption) (GetSt
 	if err := op.validate(); err != nil {
 		return nil, err
 	}
+	rs, err := k.openRange(ctx, op, new(pb.RangeStreamResponse))
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan RangeStreamResponse, 1)
+	go k.pumpStream(ctx, rs.cancel, rs.ClientStream, rs.first.(*pb.RangeStreamResponse), rs.firstErr, ch)
+	return ch, nil
+}
+
+// ReadRange reads a range one key-value at a time through c.KV, when that
+// KV can (see RangeStreamer); otherwise it fails with codes.Unimplemented.
+func (c *Client) ReadRange(ctx context.Context, key string, opts ...OpOption) (RangeReader, error) {
+	if rs, ok := c.KV.(RangeStreamer); ok {
+		return rs.ReadRange(ctx, key, opts...)
+	}
+	return nil, status.Error(codes.Unimplemented, "etcdclient: the client's KV cannot read a range one key-value at a time")
+}
+
+// rangeStream is an open RangeStream whose first message has been read.
+type rangeStream struct {
+	grpc.ClientStream
+	cancel   context.CancelFunc // ends the stream
+	first    message            // the first message, read into the caller's value
+	firstErr error              // the error reading it: io.EOF for an empty stream, or one not retried
+}
+
+// openRange opens a RangeStream for op and reads its first message into
+// first. The server checks the auth token only when it answers, so the
+// first message is read here: a refused token is renewed once and an
+// unavailable member is retried, as for Get, while nothing has been
+// delivered yet. Any other error of the first message is left in firstErr
+// for the caller to deliver; an error opening the stream is returned.
+func (k *kv) openRange(ctx context.Context, op Op, first message, callOpts ...grpc.CallOption) (*rangeStream, error) {
 	c := k.c
 	renewed := false
 	for attempt := 1; ; attempt++ {
 		sctx, cancel := context.WithCancel(ctx)
-		stream, err := c.openStream(sctx, rangeStreamDesc, "/etcdserverpb.KV/RangeStream", op.rangeRequest())
+		stream, err := c.openStream(sctx, rangeStreamDesc, "/etcdserverpb.KV/RangeStream", op.rangeRequest(), callOpts...)
 		if err != nil {
 			cancel()
 			return nil, err
 		}
-		// The server checks the auth token only when it answers, so the
-		// first message is read here: a refused token is renewed once and
-		// an unavailable member is retried, as for Get, while nothing has
-		// been delivered yet. Any other error ends the channel, as in
-		// clientv3.
-		first := new(pb.RangeStreamResponse)
 		err = stream.RecvMsg(first)
 		if err != nil && !errors.Is(err, io.EOF) && ctx.Err() == nil && c.ctx.Err() == nil {
 			retry := false
@@ -81,9 +110,7 @@ func (k *kv) GetStream(ctx context.Context, key string, opts ...OpOption) (GetSt
 				continue
 			}
 		}
-		ch := make(chan RangeStreamResponse, 1)
-		go k.pumpStream(ctx, cancel, stream, first, err, ch)
-		return ch, nil
+		return &rangeStream{ClientStream: stream, cancel: cancel, first: first, firstErr: err}, nil
 	}
 }
 
@@ -137,14 +164,14 @@ func (k *kv) pumpStream(ctx context.Context, cancel context.CancelFunc, stream g
 // and closes the send side, renewing the token once if opening fails on it.
 // A server refuses a stale token only in its first answer, which the caller
 // reads (GetStream, Snapshot).
-func (c *Client) openStream(ctx context.Context, desc *grpc.StreamDesc, method string, req message) (grpc.ClientStream, error) {
+func (c *Client) openStream(ctx context.Context, desc *grpc.StreamDesc, method string, req message, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
 	renewed := false
 	for {
 		sctx, token, err := c.streamContext(ctx)
 		if err != nil {
 			return nil, err
 		}
-		s, err := c.conn.NewStream(sctx, desc, method)
+		s, err := c.conn.NewStream(sctx, desc, method, callOpts...)
 		if err == nil {
 			if err = s.SendMsg(req); err == nil {
 				err = s.CloseSend()

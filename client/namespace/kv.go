@@ -7,7 +7,11 @@ import (
 
 	"github.com/etcdscript/etcdscript/client"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 type kvPrefix struct {
@@ -58,21 +62,32 @@ func (kv *kvPrefix) Do(ctx context.Context, op client.Op) (client.OpResponse, er
 	return r, nil
 }
 
+// streamRange checks a streamed range's key and options and returns them
+// for the wrapped KV: the key prefixed, and an option that sets the
+// prefixed range after the caller's.
+func (kv *kvPrefix) streamRange(key string, opts []client.OpOption) (string, []client.OpOption, error) {
+	op := client.OpGet(key, opts...)
+	if err := op.Err(); err != nil {
+		return "", nil, err
+	}
+	if len(op.KeyBytes()) == 0 {
+		return "", nil, rpctypes.ErrEmptyKey
+	}
+	k, end := interval(kv.pfx, op.KeyBytes(), op.RangeBytes())
+	return string(k), append(opts[:len(opts):len(opts)], keyRange(k, end)), nil
+}
+
 // GetStream streams a range of the namespace; each part's keys lose the
 // prefix before the caller sees them.
 func (kv *kvPrefix) GetStream(ctx context.Context, key string, opts ...client.OpOption) (client.GetStreamChan, error) {
 	if ctx == nil {
 		return nil, fmt.Errorf("%w: GetStream: nil context", client.ErrInvalidArgument)
 	}
-	op := client.OpGet(key, opts...)
-	if err := op.Err(); err != nil {
+	k, opts, err := kv.streamRange(key, opts)
+	if err != nil {
 		return nil, err
 	}
-	if len(op.KeyBytes()) == 0 {
-		return nil, rpctypes.ErrEmptyKey
-	}
-	k, end := interval(kv.pfx, op.KeyBytes(), op.RangeBytes())
-	in, err := kv.KV.GetStream(ctx, string(k), append(opts[:len(opts):len(opts)], keyRange(k, end))...)
+	in, err := kv.KV.GetStream(ctx, k, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -95,6 +110,53 @@ func (kv *kvPrefix) GetStream(ctx context.Context, key string, opts ...client.Op
 		}
 	}()
 	return out, nil
+}
+
+// ReadRange reads a range of the namespace one key-value at a time, when
+// the KV it wraps can (see client.RangeStreamer); keys lose the prefix.
+// Over a KV that cannot, it fails with codes.Unimplemented, as a server
+// without streamed ranges does.
+func (kv *kvPrefix) ReadRange(ctx context.Context, key string, opts ...client.OpOption) (client.RangeReader, error) {
+	if ctx == nil {
+		return nil, fmt.Errorf("%w: ReadRange: nil context", client.ErrInvalidArgument)
+	}
+	rs, ok := kv.KV.(client.RangeStreamer)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, "namespace: the wrapped KV cannot read a range one key-value at a time")
+	}
+	k, opts, err := kv.streamRange(key, opts)
+	if err != nil {
+		return nil, err
+	}
+	r, err := rs.ReadRange(ctx, k, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &readerPrefix{RangeReader: r, pfx: kv.pfx}, nil
+}
+
+// readerPrefix strips the namespace from the keys of a RangeReader.
+type readerPrefix struct {
+	client.RangeReader
+	pfx []byte
+}
+
+// NextEncoded decodes, strips and encodes again: a namespace cannot strip
+// its prefix from the encoding in place.
+func (r *readerPrefix) NextEncoded() ([]byte, error) {
+	kv, err := r.Next()
+	if err != nil {
+		return nil, err
+	}
+	return proto.Marshal(kv)
+}
+
+func (r *readerPrefix) Next() (*mvccpb.KeyValue, error) {
+	kv, err := r.RangeReader.Next()
+	if kv != nil {
+		strip(r.pfx, kv)
+	}
+	return kv, err
 }
 
 func (kv *kvPrefix) Txn(ctx context.Context) client.Txn {
