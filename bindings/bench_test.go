@@ -11,13 +11,15 @@ package bindings_test
 // measures events per second into a Lua callback while a producer writes
 // txns of 128 puts. BenchmarkScan compares etcd.scan over 200,000 keys of
 // 100 bytes with one Get WithPrefix of the official client, each in a child
-// process of its own, whose peak RSS is read from /proc (VmHWM).
+// process of its own (bench/scanchild, which links no etcd server), whose
+// peak RSS is read from /proc (VmHWM).
 
 import (
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,7 +30,6 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
-	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcdscript/etcdscript/bindings"
 	"github.com/etcdscript/etcdscript/client"
@@ -37,7 +38,7 @@ import (
 )
 
 // childEnv names what a re-executed test binary does; endpointsEnv and
-// prefixEnv give a scan child its server and keys.
+// prefixEnv give a child its server and keys.
 const (
 	childEnv     = "ETCDSCRIPT_BINDINGS_CHILD"
 	endpointsEnv = "ETCDSCRIPT_BINDINGS_ENDPOINTS"
@@ -50,10 +51,6 @@ func runChild() bool {
 	switch os.Getenv(childEnv) {
 	case "":
 		return false
-	case "scan-lua":
-		childScanLua()
-	case "scan-official":
-		childScanOfficial()
 	case "producer":
 		childProducer()
 	default:
@@ -439,10 +436,39 @@ type childResult struct {
 	baseRSS int64 // bytes, right before the read began
 }
 
-// runScanChild runs one scan child and parses its report.
+var (
+	scanChildOnce sync.Once
+	scanChildBin  string
+	scanChildErr  error
+)
+
+// buildScanChild builds the test binary of bench/scanchild, the scan
+// children, once per run. They are not this test binary because it links
+// an etcd server (tests/etcdtest), which would weigh in every RSS figure.
+func buildScanChild(b *testing.B) string {
+	scanChildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "scanchild-")
+		if err != nil {
+			scanChildErr = err
+			return
+		}
+		scanChildBin = filepath.Join(dir, "scanchild.test")
+		out, err := exec.Command("go", "test", "-c", "-o", scanChildBin, "github.com/etcdscript/etcdscript/bench/scanchild").CombinedOutput()
+		if err != nil {
+			scanChildErr = fmt.Errorf("building bench/scanchild: %v\n%s", err, out)
+		}
+	})
+	if scanChildErr != nil {
+		b.Fatal(scanChildErr)
+	}
+	return scanChildBin
+}
+
+// runScanChild runs one scan child ("lua" or "official") and parses its
+// report.
 func runScanChild(b *testing.B, kind string, eps []string) childResult {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+kind, endpointsEnv+"="+strings.Join(eps, ","), prefixEnv+"="+scanPrefix)
+	cmd := exec.Command(buildScanChild(b))
+	cmd.Env = append(os.Environ(), "ETCDSCRIPT_SCAN_CHILD="+kind, "ETCDSCRIPT_SCAN_ENDPOINTS="+strings.Join(eps, ","), "ETCDSCRIPT_SCAN_PREFIX="+scanPrefix)
 	// Extra environment for the children, such as GOGC=50, to see how the
 	// collector's pace moves the peaks.
 	if extra := os.Getenv("BINDINGS_SCAN_CHILD_ENV"); extra != "" {
@@ -472,8 +498,8 @@ func BenchmarkScan(b *testing.B) {
 	var scanRSS, getRSS, scanGrowth, getGrowth int64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s := runScanChild(b, "scan-lua", eps)
-		g := runScanChild(b, "scan-official", eps)
+		s := runScanChild(b, "lua", eps)
+		g := runScanChild(b, "official", eps)
 		if s.count != scanKeys || g.count != scanKeys {
 			b.Fatalf("counts: scan %d, get %d; want %d", s.count, g.count, scanKeys)
 		}
@@ -497,111 +523,11 @@ func BenchmarkScan(b *testing.B) {
 	b.ReportMetric(float64(getGrowth)/(1<<20), "get-growth-MiB")
 }
 
-// currentRSS returns the process's resident set size in bytes, from
-// /proc/self/statm (0 where that is not available).
-func currentRSS() int64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return 0
-	}
-	pages, _ := strconv.ParseInt(f[1], 10, 64)
-	return pages * int64(os.Getpagesize())
-}
-
 // cpuTime returns the CPU time this process has used.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// maxRSS returns the process's peak resident set size in bytes: VmHWM of
-// /proc/self/status. (getrusage's ru_maxrss would not do: Linux carries
-// the parent's peak over fork and exec, so a child of a big benchmark
-// process would report the parent's.)
-func maxRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			f := strings.Fields(v)
-			if len(f) > 0 {
-				kb, _ := strconv.ParseInt(f[0], 10, 64)
-				return kb * 1024
-			}
-		}
-	}
-	return 0
-}
-
-func childScanLua() {
-	eps := strings.Split(os.Getenv(endpointsEnv), ",")
-	cli, err := client.New(client.Config{Endpoints: eps, DialTimeout: 10 * time.Second})
-	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
-	rt := &luart.Runtime{Ctx: context.Background(), CallTimeout: benchCallTimeout, Loop: luart.NewLoop()}
-	mod := bindings.New(rt, bindings.Backend{Client: func() (*client.Client, error) { return cli, nil }})
-	L := lua.NewState()
-	mod.Install(L)
-	L.SetGlobal("PREFIX", lua.LString(os.Getenv(prefixEnv)))
-	fn, err := L.LoadString(`
-		local n = 0
-		for kv in etcd.scan(PREFIX, {prefix = true}) do
-			n = n + 1
-		end
-		return n
-	`)
-	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
-	base := currentRSS()
-	start := time.Now()
-	L.Push(fn)
-	if err := L.PCall(0, 1, nil); err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
-	elapsed := time.Since(start)
-	n := int64(L.Get(-1).(lua.LNumber))
-	fmt.Printf("result %d %d %d %d\n", n, elapsed.Nanoseconds(), maxRSS(), base)
-	mod.Close()
-	L.Close()
-	cli.Close()
-}
-
-func childScanOfficial() {
-	eps := strings.Split(os.Getenv(endpointsEnv), ",")
-	cli, err := clientv3.New(clientv3.Config{Endpoints: eps, DialTimeout: 10 * time.Second})
-	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	// Connect first, as the Lua side's client does on its first call.
-	if _, err := cli.Get(ctx, "bench/none"); err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
-	base := currentRSS()
-	start := time.Now()
-	resp, err := cli.Get(ctx, os.Getenv(prefixEnv), clientv3.WithPrefix())
-	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
-	elapsed := time.Since(start)
-	fmt.Printf("result %d %d %d %d\n", len(resp.Kvs), elapsed.Nanoseconds(), maxRSS(), base)
-	cli.Close()
 }
 
 // cannedKV answers Put and Get at once with fixed responses, so that a

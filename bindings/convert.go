@@ -6,6 +6,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/etcdscript/etcdscript/client"
 	"github.com/etcdscript/etcdscript/luart"
@@ -72,24 +73,82 @@ var noState *lua.LState
 // entries; it is safe on any goroutine.
 func newTable(acap, hcap int) *lua.LTable { return noState.CreateTable(acap, hcap) }
 
+// Shapes of the tables made most often: a scan or a watch makes one
+// key-value table per key.
+var (
+	kvShape      = luart.NewShape("key", "value", "create_revision", "mod_revision", "version")
+	kvLeaseShape = luart.NewShape("key", "value", "create_revision", "mod_revision", "version", "lease")
+	headerShape  = luart.NewShape("revision", "cluster_id", "member_id", "raft_term")
+	rangeShape   = luart.NewShape("kvs", "count", "more", "revision")
+	revShape     = luart.NewShape("revision")
+	putPrevShape = luart.NewShape("revision", "prev_kv")
+)
+
 // kvTable converts a key-value: {key, value, create_revision, mod_revision,
 // version, lease}, lease absent (nil) when the key has none. It uses no
 // state, so it may run on any goroutine.
 func kvTable(kv *mvccpb.KeyValue) *lua.LTable {
-	n := 5
 	if kv.Lease != 0 {
-		n = 6
+		return kvLeaseShape.New(lua.LString(kv.Key), lua.LString(kv.Value), num(kv.CreateRevision),
+			num(kv.ModRevision), num(kv.Version), leaseHex(kv.Lease))
 	}
-	t := newTable(0, n)
-	t.RawSetString("key", lua.LString(kv.Key))
-	t.RawSetString("value", lua.LString(kv.Value))
-	t.RawSetString("create_revision", num(kv.CreateRevision))
-	t.RawSetString("mod_revision", num(kv.ModRevision))
-	t.RawSetString("version", num(kv.Version))
-	if kv.Lease != 0 {
-		t.RawSetString("lease", leaseHex(kv.Lease))
+	return kvShape.New(lua.LString(kv.Key), lua.LString(kv.Value), num(kv.CreateRevision),
+		num(kv.ModRevision), num(kv.Version))
+}
+
+// kvTableEncoded converts a key-value from its protobuf encoding (as
+// client.RangeReader.NextEncoded returns it) to the table kvTable makes,
+// copying each key and value once, straight into a Lua string.
+func kvTableEncoded(b []byte) (*lua.LTable, error) {
+	var key, value lua.LString
+	var create, mod, version, lease int64
+	for len(b) > 0 {
+		field, wire, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, protowire.ParseError(n)
+		}
+		b = b[n:]
+		switch {
+		case wire == protowire.BytesType && (field == 1 || field == 5):
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return nil, protowire.ParseError(n)
+			}
+			if field == 1 {
+				key = lua.LString(v)
+			} else {
+				value = lua.LString(v)
+			}
+			b = b[n:]
+		case wire == protowire.VarintType && field >= 2 && field <= 6 && field != 5:
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return nil, protowire.ParseError(n)
+			}
+			switch field {
+			case 2:
+				create = int64(v)
+			case 3:
+				mod = int64(v)
+			case 4:
+				version = int64(v)
+			case 6:
+				lease = int64(v)
+			}
+			b = b[n:]
+		default:
+			// A field a later server may add.
+			n := protowire.ConsumeFieldValue(field, wire, b)
+			if n < 0 {
+				return nil, protowire.ParseError(n)
+			}
+			b = b[n:]
+		}
 	}
-	return t
+	if lease != 0 {
+		return kvLeaseShape.New(key, value, num(create), num(mod), num(version), leaseHex(lease)), nil
+	}
+	return kvShape.New(key, value, num(create), num(mod), num(version)), nil
 }
 
 // kvArray converts key-values to an array marked as one, so an empty list
@@ -105,35 +164,23 @@ func kvArray(L *lua.LState, kvs []*mvccpb.KeyValue) *lua.LTable {
 // headerTable converts a response header: {revision, cluster_id,
 // member_id, raft_term}, ids as hex strings.
 func (m *Module) headerTable(L *lua.LState, h *pb.ResponseHeader) *lua.LTable {
-	t := L.CreateTable(0, 4)
 	if h == nil {
-		return t
+		return L.CreateTable(0, 4)
 	}
-	t.RawSetString("revision", num(h.Revision))
-	t.RawSetString("cluster_id", m.ids.clusterID(h.ClusterId))
-	t.RawSetString("member_id", m.ids.memberID(h.MemberId))
-	t.RawSetString("raft_term", lua.LNumber(h.RaftTerm))
-	return t
+	return headerShape.New(num(h.Revision), m.ids.clusterID(h.ClusterId), m.ids.memberID(h.MemberId), lua.LNumber(h.RaftTerm))
 }
 
 // rangeTable converts a range response: {kvs, count, more, revision}.
 func rangeTable(L *lua.LState, r *pb.RangeResponse, rev int64) *lua.LTable {
-	t := L.CreateTable(0, 5)
-	t.RawSetString("kvs", kvArray(L, r.Kvs))
-	t.RawSetString("count", num(r.Count))
-	t.RawSetString("more", lua.LBool(r.More))
-	t.RawSetString("revision", num(rev))
-	return t
+	return rangeShape.New(kvArray(L, r.Kvs), num(r.Count), lua.LBool(r.More), num(rev))
 }
 
 // putTable converts a put response: {revision, prev_kv}.
 func putTable(L *lua.LState, r *pb.PutResponse, rev int64) *lua.LTable {
-	t := L.CreateTable(0, 3)
-	t.RawSetString("revision", num(rev))
 	if r.PrevKv != nil {
-		t.RawSetString("prev_kv", kvTable(r.PrevKv))
+		return putPrevShape.New(num(rev), kvTable(r.PrevKv))
 	}
-	return t
+	return revShape.New(num(rev))
 }
 
 // deleteTable converts a delete response: {deleted, prev_kvs, revision}.

@@ -44,8 +44,9 @@
 //   - A watch's timeout option ends it quietly, as w:cancel() would. An
 //     error raised by a callback is raised from the dispatch point and the
 //     watch goes on; on_error receives errors that end the watch.
-//   - etcd.scan streams the range (KV.GetStream, etcd 3.7), which reads the
-//     whole range at one revision with memory bounded by the server's chunks;
+//   - etcd.scan streams the range (client.RangeReader, or KV.GetStream for a
+//     host's own KV; etcd 3.7), which reads the whole range at one revision
+//     with memory bounded by about one of the server's chunks;
 //     page_size is the page of the fallback that pages with Range, used when
 //     the server or KV has no stream. Its sort option accepts only ascending
 //     key order, and count_only is refused. Waiting for each chunk is bounded

@@ -204,3 +204,65 @@ func TestLuaFiles(t *testing.T) {
 		})
 	}
 }
+
+// hostKV is a KV of a host's own making: it has GetStream but is not a
+// client.RangeStreamer, so scans read KV.GetStream's decoded parts.
+type hostKV struct{ client.KV }
+
+// TestLuaScanThroughGetStream runs the scan tests over a host's KV, the
+// other path etcd.scan takes.
+func TestLuaScanThroughGetStream(t *testing.T) {
+	e := newEnv(t, "bt/scan-host/", envOptions{backend: func(cli *client.Client) bindings.Backend {
+		return bindings.Backend{Client: func() (*client.Client, error) { return cli, nil }, KV: hostKV{cli.KV}}
+	}})
+	defer e.close()
+	luatest.Run(t, e.L, filepath.Join("testdata", "scan.lua"))
+}
+
+// TestScanPartTimeout: a scan whose server stops answering between parts
+// fails with deadline_exceeded after the per-call timeout, on both paths,
+// having read some keys but not all.
+func TestScanPartTimeout(t *testing.T) {
+	cl := etcdtest.StartT(t, etcdtest.Options{Proxy: true})
+	for _, path := range []string{"reader", "getstream"} {
+		t.Run(path, func(t *testing.T) {
+			o := envOptions{cluster: cl, callTimeout: time.Second}
+			if path == "getstream" {
+				o.backend = func(cli *client.Client) bindings.Backend {
+					return bindings.Backend{Client: func() (*client.Client, error) { return cli, nil }, KV: hostKV{cli.KV}}
+				}
+			}
+			e := newEnv(t, "bt/scan-timeout/", o)
+			defer e.close()
+			proxy := cl.Member(0).Proxy()
+			defer proxy.Unpause()
+			e.L.SetGlobal("pause", e.L.NewFunction(func(L *lua.LState) int {
+				proxy.Pause()
+				return 0
+			}))
+			start := time.Now()
+			// 16 MiB, far more than gRPC's flow-control windows let the
+			// server send ahead of the reader.
+			e.run(t, `
+				local v = string.rep("x", 64 * 1024)
+				local items = {}
+				for i = 1, 256 do items[i] = {string.format("%s%04d", PREFIX, i), v} end
+				etcd.put_many(items, {batch = 16})
+				local n = 0
+				local ok, err = pcall(function()
+					for kv in etcd.scan(PREFIX, {prefix = true}) do
+						n = n + 1
+						if n == 1 then pause() end
+					end
+				end)
+				assert(not ok, "the scan read " .. n .. " keys through a paused server")
+				assert.eq(err.code, "deadline_exceeded", tostring(err))
+				assert.eq(err.op, "etcd.scan")
+				assert(n >= 1 and n < 256, "read " .. n)
+			`)
+			if d := time.Since(start); d > time.Minute {
+				t.Errorf("the scan took %v to time out", d)
+			}
+		})
+	}
+}

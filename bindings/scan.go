@@ -2,6 +2,8 @@ package bindings
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -15,17 +17,20 @@ import (
 // defaultPageSize is the page of a scan that pages with Range requests.
 const defaultPageSize = 1000
 
-// A scan reads a range of any size at one revision with memory bounded by a
-// page. It uses the server's streamed range (KV.GetStream, etcd 3.7): the
-// server pins the revision of its first chunk for the whole stream and
-// sizes chunks near its request limit, without counting the rest of the
+// A scan reads a range of any size at one revision with memory bounded by
+// about one part of the stream. It uses the server's streamed range (etcd
+// 3.7): the server pins the revision of its first part for the whole stream
+// and sizes parts near its request limit, without counting the rest of the
 // range on every page as a limited Range does (which made paging 200k keys
-// by 1,000 cost 3.3 times one Get). Chunks are converted to Lua one key at
-// a time as the loop asks, and the stream is read no further ahead than the
-// client's buffer of one chunk, so a slow loop holds back the server rather
-// than filling memory. Against a server or KV without GetStream (an older
-// etcd answers Unimplemented) the scan pages with Range requests of
-// page_size keys at the revision of the first page.
+// by 1,000 cost 3.3 times one Get). Over the client's KV (or a namespaced
+// one) the stream is read with a client.RangeReader: a part stays in gRPC's
+// receive buffers and each key-value is decoded and converted to Lua as the
+// loop asks, and the next part is asked for only when the loop has read the
+// last, so a slow loop holds back the server rather than filling memory.
+// Over another KV (a host's own) the scan reads KV.GetStream's decoded parts.
+// Against a server or KV without streamed ranges (an older etcd answers
+// Unimplemented) the scan pages with Range requests of page_size keys at the
+// revision of the first page.
 type scanState struct {
 	c    *conn
 	kv   client.KV
@@ -37,6 +42,7 @@ type scanState struct {
 	cancel context.CancelFunc
 	stop   func() // untracks the scan
 	ch     client.GetStreamChan
+	rr     client.RangeReader // the stream, read one key-value at a time
 
 	cur  []*mvccpb.KeyValue
 	i    int
@@ -102,15 +108,15 @@ func (c *conn) scan(L *lua.LState) int {
 		c.m.raise(L, fn, key, err)
 	}
 	L.Push(L.NewFunction(func(L *lua.LState) int {
-		kv, err := s.next()
+		t, err := s.next()
 		if err != nil {
 			s.finish()
 			c.m.raise(L, fn, key, err)
 		}
-		if kv == nil {
+		if t == nil {
 			L.Push(lua.LNil)
 		} else {
-			L.Push(kvTable(kv))
+			L.Push(t)
 		}
 		return 1
 	}))
@@ -128,13 +134,23 @@ func (s *scanState) open() error {
 	if s.limited {
 		opts = append(opts, client.WithLimit(s.limit))
 	}
-	ch, err := s.kv.GetStream(s.ctx, s.key, opts...)
-	if err == nil {
-		s.ch = ch
-		err = s.nextChunk()
+	var err error
+	if rs, ok := s.kv.(client.RangeStreamer); ok {
+		err = s.wait(func() error {
+			var err error
+			s.rr, err = rs.ReadRange(s.ctx, s.key, opts...)
+			return err
+		})
+	} else {
+		var ch client.GetStreamChan
+		ch, err = s.kv.GetStream(s.ctx, s.key, opts...)
+		if err == nil {
+			s.ch = ch
+			err = s.nextChunk()
+		}
 	}
 	if err != nil && status.Code(err) == codes.Unimplemented {
-		s.ch, s.cur, s.done = nil, nil, false
+		s.ch, s.rr, s.cur, s.done = nil, nil, nil, false
 		s.paged = true
 		s.end = client.OpGet(s.key, s.span...).RangeBytes()
 		s.nextKey = s.key
@@ -143,15 +159,21 @@ func (s *scanState) open() error {
 	return err
 }
 
-// next returns the next key-value, or nil at the end.
-func (s *scanState) next() (*mvccpb.KeyValue, error) {
+// next returns the next key-value as a table, or nil at the end.
+func (s *scanState) next() (*lua.LTable, error) {
+	if s.rr != nil {
+		if s.done {
+			return nil, nil
+		}
+		return s.nextKV()
+	}
 	for {
 		if s.i < len(s.cur) {
 			kv := s.cur[s.i]
 			// Let the collector have the key-value once it is converted.
 			s.cur[s.i] = nil
 			s.i++
-			return kv, nil
+			return kvTable(kv), nil
 		}
 		if s.done {
 			s.finish()
@@ -167,6 +189,54 @@ func (s *scanState) next() (*mvccpb.KeyValue, error) {
 			return nil, err
 		}
 	}
+}
+
+// nextKV reads the next key-value from the RangeReader. Only a read that
+// waits for the server (the next part of the stream) is bounded by the
+// per-call timeout.
+func (s *scanState) nextKV() (*lua.LTable, error) {
+	var b []byte
+	var err error
+	if s.rr.Buffered() {
+		b, err = s.rr.NextEncoded()
+	} else {
+		err = s.wait(func() error {
+			var err error
+			b, err = s.rr.NextEncoded()
+			return err
+		})
+	}
+	switch {
+	case err == io.EOF:
+		s.finish()
+		return nil, nil
+	case err != nil:
+		if rerr := s.c.m.runCtx().Err(); rerr != nil {
+			return nil, rerr
+		}
+		return nil, err
+	}
+	t, err := kvTableEncoded(b)
+	if err != nil {
+		return nil, fmt.Errorf("decoding a key-value of the stream: %w", err)
+	}
+	return t, nil
+}
+
+// wait runs f, which waits for the server, for no longer than the per-call
+// timeout: when the time is up the scan is cancelled and wait reports
+// context.DeadlineExceeded.
+func (s *scanState) wait(f func() error) error {
+	d := s.c.callTimeout()
+	if d <= 0 {
+		return f()
+	}
+	t := time.AfterFunc(d, s.cancel)
+	err := f()
+	if !t.Stop() {
+		return context.DeadlineExceeded
+	}
+	return err
 }
 
 // nextChunk waits for the next chunk of the stream, no longer than the
@@ -246,6 +316,9 @@ func (s *scanState) nextPage() error {
 func (s *scanState) finish() {
 	s.done = true
 	s.cur = nil
+	if s.rr != nil {
+		s.rr.Close()
+	}
 	if s.cancel != nil {
 		s.cancel()
 	}
