@@ -47,6 +47,15 @@
 //     ErrAuthOldRevision logs in again once and is repeated once. Concurrent
 //     calls that see the same stale token share one login.
 //
+// # Large ranges
+//
+// Get reads a range in one answer, which the client holds whole. GetStream
+// (etcd 3.7 servers) delivers it in parts of about the server's request
+// limit, decoded. ReadRange, which clientv3 does not have, reads the same
+// stream one key-value at a time from gRPC's receive buffers, asking for
+// the next part only when the last is read, so a range of any size is read
+// at one revision in about one part's memory; see RangeReader.
+//
 // # Errors
 //
 // Errors from the server are the values of

@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/etcdscript/etcdscript/client"
@@ -69,4 +70,54 @@ func Example_putGetTxn() {
 	// config/size = L
 	// swapped to green
 	// changed meanwhile; now green
+}
+
+// This example reads a range of any size one key-value at a time, with
+// memory for about one part of the server's stream rather than the whole
+// range.
+func ExampleClient_ReadRange() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	srv, err := etcdtest.Start(ctx, etcdtest.Options{})
+	if err != nil {
+		fmt.Println("start etcd:", err)
+		return
+	}
+	defer srv.Close()
+
+	cli, err := client.New(client.Config{Endpoints: srv.Endpoints(), DialTimeout: 5 * time.Second})
+	if err != nil {
+		fmt.Println("connect:", err)
+		return
+	}
+	defer cli.Close()
+
+	for i := range 1000 {
+		if _, err := cli.Put(ctx, fmt.Sprintf("users/%04d", i), "{}"); err != nil {
+			fmt.Println("put:", err)
+			return
+		}
+	}
+	r, err := cli.ReadRange(ctx, "users/", client.WithPrefix())
+	if err != nil {
+		fmt.Println("read range:", err)
+		return
+	}
+	defer r.Close()
+	n, last := 0, ""
+	for {
+		kv, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			fmt.Println("read range:", err)
+			return
+		}
+		n, last = n+1, string(kv.Key)
+	}
+	fmt.Println(n, "keys, the last", last)
+	// Output:
+	// 1000 keys, the last users/0999
 }

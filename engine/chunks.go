@@ -84,11 +84,40 @@ func compileChunk(name string, src []byte) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
 	}
-	p, err := lua.Compile(chunk, name)
+	p, err := lua.Compile(guardJumpTargets(chunk), name)
 	if err != nil {
 		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
 	}
+	fixTForLoops(p)
 	return p, nil
+}
+
+// Instruction fields of gopher-lua's bytecode (opcode.go, v1.1.2).
+const (
+	opShift   = 26
+	sbxMask   = 0x3ffff
+	sbxOffset = sbxMask >> 1 // sBx is stored offset by this
+)
+
+// fixTForLoops repairs the other half of gopher-lua v1.1.2's loop
+// miscompile (jumpfix.go). Where the chain of jumps from a generic for's
+// back jump ends on the very next instruction, the jump-to-jump pass turns
+// the back jump into a NOP, changing only its opcode. But TFORLOOP does not
+// execute the instruction after it: it reads that instruction's offset and
+// applies it, so it would jump by the NOP's leftover operand, a label
+// number. A jump of 0 again keeps what the pass meant: going on after the
+// loop. (With the guards of guardJumpTargets no chain ends there; this
+// keeps a chunk right should one ever do.)
+func fixTForLoops(p *lua.FunctionProto) {
+	code := p.Code
+	for i := 0; i+1 < len(code); i++ {
+		if code[i]>>opShift == uint32(lua.OP_TFORLOOP) && code[i+1]>>opShift == uint32(lua.OP_NOP) {
+			code[i+1] = uint32(lua.OP_JMP)<<opShift | sbxOffset
+		}
+	}
+	for _, f := range p.FunctionPrototypes {
+		fixTForLoops(f)
+	}
 }
 
 // stateOptions are the options of every Lua state the engine makes. The

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	lua "github.com/yuin/gopher-lua"
 )
 
 func TestChunkCache(t *testing.T) {
@@ -59,5 +61,28 @@ func TestChunkCacheBound(t *testing.T) {
 	}
 	if n := len(c.protos); n != maxCachedChunks || len(c.order) != maxCachedChunks {
 		t.Fatalf("cache holds %d chunks (%d in order), bound is %d", n, len(c.order), maxCachedChunks)
+	}
+}
+
+// TestFixTForLoops: a NOP after a TFORLOOP becomes a jump of 0 (TFORLOOP
+// applies the offset of the instruction after it), in nested functions
+// too; other NOPs and jumps are left alone.
+func TestFixTForLoops(t *testing.T) {
+	op := func(code int, sbx int) uint32 { return uint32(code)<<opShift | uint32(sbx+sbxOffset)&sbxMask }
+	tfor, nop, jmp := lua.OP_TFORLOOP, lua.OP_NOP, lua.OP_JMP
+	inner := &lua.FunctionProto{Code: []uint32{op(tfor, 0), op(nop, 7)}}
+	p := &lua.FunctionProto{
+		Code:               []uint32{op(nop, 3), op(tfor, 0), op(nop, 5), op(tfor, 0), op(jmp, -3), op(nop, 2)},
+		FunctionPrototypes: []*lua.FunctionProto{inner},
+	}
+	fixTForLoops(p)
+	want := []uint32{op(nop, 3), op(tfor, 0), op(jmp, 0), op(tfor, 0), op(jmp, -3), op(nop, 2)}
+	for i := range want {
+		if p.Code[i] != want[i] {
+			t.Errorf("code[%d] = %#x, want %#x", i, p.Code[i], want[i])
+		}
+	}
+	if inner.Code[1] != op(jmp, 0) {
+		t.Errorf("nested function: code[1] = %#x, want a jump of 0", inner.Code[1])
 	}
 }

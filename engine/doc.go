@@ -63,6 +63,19 @@
 // run with a ScriptError carrying the Go stack, never the host. The main
 // chunk's return values come back as Go values (GoValue).
 //
+// # gopher-lua, repaired
+//
+// The engine works around defects of gopher-lua v1.1.2 that scripts would
+// otherwise meet. pcall closes the upvalues of functions still running when
+// the protected call fails (yuin/gopher-lua#448): the engine's pcall is
+// built on an error handler instead (luart.PCall). The compiler's
+// jump-to-jump pass sends a loop whose body starts with a jump (a generic
+// for of one `break` after an earlier loop, say) to a wrong instruction, or
+// past the end of the code: the engine compiles every chunk, load and
+// loadstring included, with guards that keep jumps off jumps (jumpfix.go).
+// The value stack may grow to 2M slots, where the default overflows on
+// ordinary data work.
+//
 // Package enginetest runs scripts from Go tests against an etcd server
 // started in the test process.
 package engine

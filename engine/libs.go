@@ -55,21 +55,38 @@ func (r *run) fixBase(L *lua.LState) {
 	g.RawSetString("print", L.NewFunction(r.print))
 	g.RawSetString("pcall", L.NewFunction(r.pcall))
 	g.RawSetString("xpcall", L.NewFunction(r.xpcall))
-	// load takes a string too, as since Lua 5.2: load(s [, chunkname]).
-	load, loadstring := g.RawGetString("load"), g.RawGetString("loadstring")
+	// load and loadstring compile as the engine does (gopher-lua's own
+	// compiler output needs fixTForLoops); load takes a string too, as
+	// since Lua 5.2: load(s [, chunkname]).
+	g.RawSetString("loadstring", L.NewFunction(func(L *lua.LState) int {
+		return loadChunk(L, L.CheckString(1), L.OptString(2, "<string>"))
+	}))
 	g.RawSetString("load", L.NewFunction(func(L *lua.LState) int {
-		fn := load
-		if _, ok := L.Get(1).(lua.LString); ok {
-			fn = loadstring
-			L.SetTop(2)
+		if s, ok := L.Get(1).(lua.LString); ok {
+			return loadChunk(L, string(s), L.OptString(2, "<string>"))
 		}
-		top := L.GetTop()
-		L.Push(fn)
-		for i := 1; i <= top; i++ {
-			L.Push(L.Get(i))
+		fn := L.CheckFunction(1)
+		name := L.OptString(2, "?")
+		var src strings.Builder
+		for {
+			L.Push(fn)
+			L.Call(0, 1)
+			piece := L.Get(-1)
+			L.Pop(1)
+			if piece == lua.LNil {
+				break
+			}
+			if !lua.LVCanConvToString(piece) {
+				L.Push(lua.LNil)
+				L.Push(lua.LString("reader function must return a string"))
+				return 2
+			}
+			if piece.String() == "" {
+				break
+			}
+			src.WriteString(piece.String())
 		}
-		L.Call(top, lua.MultRet)
-		return L.GetTop() - top
+		return loadChunk(L, src.String(), name)
 	}))
 	// A whole-program GC, and a register dump to the process's stderr.
 	g.RawSetString("collectgarbage", lua.LNil)
@@ -81,6 +98,18 @@ func (r *run) fixBase(L *lua.LState) {
 		g.RawSetString("loadfile", L.NewFunction(r.loadfile))
 		g.RawSetString("dofile", L.NewFunction(r.dofile))
 	}
+}
+
+// loadChunk compiles src and pushes the function, or nil and the message.
+func loadChunk(L *lua.LState, src, name string) int {
+	p, err := compileChunk(name, []byte(src))
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	L.Push(L.NewFunctionFromProto(p))
+	return 1
 }
 
 func (r *run) fixMath(L *lua.LState) {
