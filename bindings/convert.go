@@ -82,6 +82,7 @@ var (
 	rangeShape   = luart.NewShape("kvs", "count", "more", "revision")
 	revShape     = luart.NewShape("revision")
 	putPrevShape = luart.NewShape("revision", "prev_kv")
+	eventShape   = luart.NewShape("type", "kv", "revision", "prev_kv")
 )
 
 // kvTable converts a key-value: {key, value, create_revision, mod_revision,

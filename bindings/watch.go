@@ -383,22 +383,22 @@ func (w *watchObj) end() {
 // eventTable converts an event: {type, kv, prev_kv, revision}. It uses no
 // state: callback watches build their events on their own goroutine.
 func eventTable(ev *client.Event) *lua.LTable {
-	t := newTable(0, 4)
+	typ := evPut
 	if ev.Type == client.EventTypeDelete {
-		t.RawSetString("type", evDelete)
-	} else {
-		t.RawSetString("type", evPut)
+		typ = evDelete
 	}
+	// A nil value leaves its key out (luart.Shape.New).
+	var kv, rev, prev lua.LValue
 	if ev.Kv != nil {
-		kv := kvTable(ev.Kv)
-		t.RawSetString("kv", kv)
+		t := kvTable(ev.Kv)
+		kv = t
 		// The revision is the kv's mod_revision: the same boxed number.
-		t.RawSetString("revision", kv.RawGetString("mod_revision"))
+		rev = t.RawGetString("mod_revision")
 	}
 	if ev.PrevKv != nil {
-		t.RawSetString("prev_kv", kvTable(ev.PrevKv))
+		prev = kvTable(ev.PrevKv)
 	}
-	return t
+	return eventShape.New(typ, kv, rev, prev)
 }
 
 // producePull runs on the watch's goroutine for a pulling watch: it queues

@@ -50,7 +50,7 @@ func (s *Shape) New(values ...lua.LValue) *lua.LTable {
 	if len(values) != len(s.names) {
 		panic(fmt.Sprintf("luart.Shape.New: %d values for %d keys", len(values), len(s.names)))
 	}
-	if !tableLayoutOK || hasNil(values) {
+	if !tableLayoutOK {
 		t := &lua.LTable{Metatable: lua.LNil}
 		for i, v := range values {
 			if v != nil && v != lua.LNil {
@@ -63,20 +63,15 @@ func (s *Shape) New(values ...lua.LValue) *lua.LTable {
 	m := (*tableLayout)(unsafe.Pointer(t))
 	m.strdict = make(map[string]lua.LValue, len(values))
 	for i, v := range values {
-		m.strdict[s.names[i]] = v
+		// An absent key stays in the shared key list, as a key set and
+		// then removed stays in gopher-lua's: iteration skips it.
+		if v != nil && v != lua.LNil {
+			m.strdict[s.names[i]] = v
+		}
 	}
 	m.keys = s.keys
 	m.k2i = maps.Clone(s.index)
 	return t
-}
-
-func hasNil(values []lua.LValue) bool {
-	for _, v := range values {
-		if v == nil || v == lua.LNil {
-			return true
-		}
-	}
-	return false
 }
 
 // tableLayout is lua.LTable of gopher-lua v1.1.2, field for field.

@@ -320,7 +320,8 @@ func (h *harness) bindingsSection() error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "`go test ./bindings -run '^$' -bench '%s' -benchmem`: Lua loops against Go loops, watch\n", h.set.bindingsPat)
 	b.WriteString("events into Lua, a scan of 200,000 keys against the official client's Get WithPrefix (time and\n")
-	b.WriteString("peak RSS), as bindings/bench_test.go defines them.\n\n")
+	b.WriteString("peak RSS, each side in a fresh process of bench/scanchild, which links the engine and both clients but\n")
+	b.WriteString("no etcd server), as bindings/bench_test.go defines them.\n\n")
 	if runErr != nil {
 		fmt.Fprintf(&b, "**Some benchmarks failed**: %s\n\n", oneLine(runErr))
 	}
