@@ -45,7 +45,11 @@ type Config struct {
 
 	// Namespace prefixes every key the script uses through the default
 	// client, as the CLI's --namespace does. Keys the script sees come back
-	// without it.
+	// without it. One exception: with a Client of the host's (which the
+	// engine does not change), etcd.lock and etcd.election run on that
+	// client as it is, so their keys are outside the namespace unless the
+	// host namespaced the client's own KV, Lease and Watcher fields (as
+	// client/namespace's users do). With Connect, they are inside.
 	Namespace string
 
 	// Stdout and Stderr receive print, io.write, io.stdout, io.stderr and
