@@ -101,6 +101,9 @@ func (e *endpointCreds) ClientHandshake(ctx context.Context, authority string, r
 // server sent anything. With TLS 1.3 the client's side of the handshake
 // ends before the server has checked the client's certificate, so a server
 // refusing it (none given, unknown CA) says so only on the first read.
+// A read cut by gRPC closing the connection itself (after a failed write of
+// its preface, say) tells nothing about the server, and must not replace the
+// server's own reason noted by an earlier attempt.
 type firstReadConn struct {
 	net.Conn
 	note func(error)
@@ -111,7 +114,7 @@ func (c *firstReadConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	if n > 0 {
 		c.got.Store(true)
-	} else if err != nil && !c.got.Load() {
+	} else if err != nil && !c.got.Load() && !errors.Is(err, net.ErrClosed) {
 		c.note(err)
 	}
 	return n, err
