@@ -81,15 +81,37 @@ func (c *conn) newSession(ttl int) (*concurrency.Session, func(), error) {
 		rcancel()
 		return nil, nil, err
 	}
-	untrack, ok := c.m.track(func() { _ = s.Close() })
+	end := func() { c.endSession(s, ttl) }
+	untrack, ok := c.m.track(end)
 	if !ok {
-		_ = s.Close()
+		end()
 		return nil, nil, context.Canceled
 	}
 	return s, func() {
 		untrack()
-		_ = s.Close()
+		end()
 	}, nil
+}
+
+// endSession stops the session's keepalive and revokes its lease, deleting
+// the keys on it (a lock's or a candidacy's). Like a lock's release, the
+// revoke outlives the run's context: a script stopped by its timeout or a
+// Ctrl-C hands back what it held at once, not a TTL later. It is bounded by
+// the per-call timeout, and by the TTL (the lease is gone after that anyway).
+func (c *conn) endSession(s *concurrency.Session, ttl int) {
+	s.Orphan()
+	lease, err := c.lease()
+	if err != nil {
+		return
+	}
+	d := c.callTimeout()
+	if d <= 0 {
+		d = releaseTimeout
+	}
+	d = min(d, time.Duration(ttl)*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.m.runCtx()), d)
+	defer cancel()
+	_, _ = lease.Revoke(ctx, s.Lease())
 }
 
 // lock is etcd.lock(name, [{ttl=, timeout=},] fn): it takes the lock, calls

@@ -302,10 +302,6 @@ func TestExitInsideLockReleasesIt(t *testing.T) {
 	p := t.Name() + "/lock"
 	out := enginetest.Run(t, `etcd.lock(..., {ttl = 30}, function() os.exit(3) end)`,
 		enginetest.WithCluster(sharedCluster(t)), enginetest.WithArgs(p))
-	if se := out.ScriptError(); se != nil && strings.Contains(se.Message, "not available yet") {
-		// The bindings' etcd.lock is still being written (lock_pending.go).
-		t.Skip("etcd.lock is not available yet in bindings")
-	}
 	out.MustFail(t, 3)
 	resp, err := out.Client.Get(context.Background(), p, client.WithPrefix())
 	if err != nil {
@@ -313,5 +309,29 @@ func TestExitInsideLockReleasesIt(t *testing.T) {
 	}
 	if len(resp.Kvs) != 0 {
 		t.Errorf("the lock is still held after os.exit: %v", resp.Kvs)
+	}
+}
+
+// TestTimeoutEndsElection stops a script by its timeout while it leads an
+// election: its candidacy must be gone when the run returns, not 30 s later
+// when the session's lease would expire.
+func TestTimeoutEndsElection(t *testing.T) {
+	p := t.Name() + "/election"
+	out := enginetest.Run(t, `
+		local e = etcd.election(..., {ttl = 30})
+		e:campaign("me")
+		while true do end`,
+		enginetest.WithCluster(sharedCluster(t)), enginetest.WithArgs(p),
+		enginetest.WithConfig(func(cfg *engine.Config) { cfg.Timeout = time.Second }))
+	se := out.MustFail(t, engine.ExitTimeout)
+	if se.Kind != engine.KindTimeout {
+		t.Fatalf("kind %q (%v)", se.Kind, se)
+	}
+	resp, err := out.Client.Get(context.Background(), p, client.WithPrefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Kvs) != 0 {
+		t.Fatalf("the candidacy outlived the run: %v", resp.Kvs)
 	}
 }
