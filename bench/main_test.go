@@ -5,8 +5,6 @@ import (
 	"os"
 	"testing"
 
-	"go.uber.org/goleak"
-
 	"github.com/etcdscript/etcdscript/tests/etcdtest"
 )
 
@@ -16,7 +14,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	stopServer()
 	if code == 0 {
-		if err := goleak.Find(etcdtest.GoleakOptions()...); err != nil {
+		if err := etcdtest.FindLeaks(); err != nil {
 			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
 			code = 1
 		}

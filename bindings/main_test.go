@@ -10,8 +10,6 @@ import (
 
 	"go.etcd.io/etcd/server/v3/embed"
 
-	"go.uber.org/goleak"
-
 	"github.com/etcdscript/etcdscript/tests/etcdtest"
 )
 
@@ -27,7 +25,7 @@ func TestMain(m *testing.M) {
 	shared.stop()
 	benchServer.Close()
 	if code == 0 {
-		if err := goleak.Find(etcdtest.GoleakOptions()...); err != nil {
+		if err := etcdtest.FindLeaks(); err != nil {
 			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
 			code = 1
 		}

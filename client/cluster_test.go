@@ -112,8 +112,12 @@ func TestMemberListMatchesOfficial(t *testing.T) {
 	// been connected for a while).
 	fake := "http://127.0.0.1:1"
 	var added *client.MemberAddResponse
-	err := untilHealthy(ctx, func() (err error) {
-		added, err = ours.MemberAdd(ctx, []string{fake})
+	err := untilHealthy(ctx, func(actx context.Context, retried bool) (err error) {
+		added, err = ours.MemberAdd(actx, []string{fake})
+		if retried && errors.Is(err, rpctypes.ErrPeerURLExist) {
+			// An attempt that timed out was applied after all.
+			added, err = memberAddedBefore(actx, ours, fake)
+		}
 		return err
 	})
 	if err != nil {
@@ -135,7 +139,7 @@ func TestMemberListMatchesOfficial(t *testing.T) {
 	if err == nil || !(errors.Is(err, rpctypes.ErrMemberExist) || errors.Is(err, rpctypes.ErrPeerURLExist)) || rerr == nil || err.Error() != rerr.Error() {
 		t.Fatalf("second MemberAdd: %v, official %v", err, rerr)
 	}
-	if err := untilHealthy(ctx, func() error { _, err := ours.MemberRemove(ctx, added.Member.ID); return err }); err != nil {
+	if err := removeMember(ctx, ours, added.Member.ID); err != nil {
 		t.Fatalf("MemberRemove: %v", err)
 	}
 	_, err = ours.MemberRemove(ctx, added.Member.ID)
@@ -275,7 +279,7 @@ func TestLearnerJoinAndPromote(t *testing.T) {
 	if _, err := ours.MemberUpdate(ctx, id, []string{peerURL}); err != nil {
 		t.Fatalf("MemberUpdate: %v", err)
 	}
-	if err := untilHealthy(ctx, func() error { _, err := ours.MemberRemove(ctx, id); return err }); err != nil {
+	if err := removeMember(ctx, ours, id); err != nil {
 		t.Fatalf("MemberRemove: %v", err)
 	}
 	got, err = ours.MemberList(ctx)
@@ -334,18 +338,58 @@ func TestLearnerFakePeer(t *testing.T) {
 // rpctypes.ErrUnhealthy: etcd accepts a change only when the members it
 // needs have been connected for a few seconds, which just after a start
 // they have not. A refused change was not applied, so repeating it is safe.
-func untilHealthy(ctx context.Context, change func() error) error {
+//
+// It also repeats an attempt that got no answer within changeTimeout: the
+// leader silently drops a configuration change proposed while it has not
+// yet applied the previous one, and the server then waits for it until the
+// caller's deadline. Such an attempt may still have been applied, so
+// change is told when an earlier attempt timed out (retried), to accept
+// "already exists" or "not found" as done.
+func untilHealthy(ctx context.Context, change func(ctx context.Context, retried bool) error) error {
+	retried := false
 	for {
-		err := change()
-		if !errors.Is(err, rpctypes.ErrUnhealthy) {
+		actx, cancel := context.WithTimeout(ctx, changeTimeout)
+		err := change(actx, retried)
+		cancel()
+		timedOut := errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil
+		if !errors.Is(err, rpctypes.ErrUnhealthy) && !timedOut {
 			return err
 		}
+		retried = retried || timedOut
 		select {
 		case <-ctx.Done():
 			return err
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+const changeTimeout = 15 * time.Second
+
+// removeMember removes id, repeating as untilHealthy does.
+func removeMember(ctx context.Context, c *client.Client, id uint64) error {
+	return untilHealthy(ctx, func(ctx context.Context, retried bool) error {
+		_, err := c.MemberRemove(ctx, id)
+		if retried && errors.Is(err, rpctypes.ErrMemberNotFound) {
+			return nil
+		}
+		return err
+	})
+}
+
+// memberAddedBefore answers as MemberAdd would have for a member with the
+// peer URL u that an earlier, timed-out MemberAdd added.
+func memberAddedBefore(ctx context.Context, c *client.Client, u string) (*client.MemberAddResponse, error) {
+	list, err := c.MemberList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range list.Members {
+		if slices.Contains(m.PeerURLs, u) {
+			return &client.MemberAddResponse{Header: list.Header, Member: m, Members: list.Members}, nil
+		}
+	}
+	return nil, fmt.Errorf("no member with peer URL %s in %v", u, memberSummary(list.Members))
 }
 
 func freePort(t *testing.T) string {

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/etcdscript/etcdscript/tests/etcdtest"
-	"go.uber.org/goleak"
 )
 
 // TestMain fails the package's tests if any goroutine outlives them: every
@@ -20,7 +19,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	benchServer.Close()
 	if code == 0 {
-		if err := goleak.Find(etcdtest.GoleakOptions()...); err != nil {
+		if err := etcdtest.FindLeaks(); err != nil {
 			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
 			code = 1
 		}

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"go.uber.org/goleak"
-
 	"github.com/etcdscript/etcdscript/tests/etcdtest"
 )
 
@@ -44,7 +42,7 @@ func TestMain(m *testing.M) {
 		}
 	}
 	if code == 0 {
-		if err := goleak.Find(etcdtest.GoleakOptions()...); err != nil {
+		if err := etcdtest.FindLeaks(); err != nil {
 			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
 			code = 1
 		}

@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
-	"go.uber.org/goleak"
 
 	"github.com/etcdscript/etcdscript/client"
 	"github.com/etcdscript/etcdscript/cmd/etcdscript/app"
@@ -50,7 +49,7 @@ type leakCheck struct{ m *testing.M }
 func (l leakCheck) Run() int {
 	code := l.m.Run()
 	if code == 0 {
-		if err := goleak.Find(etcdtest.GoleakOptions()...); err != nil {
+		if err := etcdtest.FindLeaks(); err != nil {
 			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
 			code = 1
 		}
