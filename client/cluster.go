@@ -20,6 +20,12 @@ type (
 )
 
 // Cluster manages the membership of the etcd cluster.
+//
+// Give the changes (add, remove, update, promote) a context with a
+// deadline. etcd's leader drops a change proposed while it has not yet
+// applied the previous one, and the member that took the request then
+// waits for the caller's deadline, however long. A change that timed out
+// may still have been applied: read MemberList before repeating it.
 type Cluster interface {
 	// MemberList lists the members. It is linearizable by default (the
 	// member asks the leader, so the list includes every change made so
