@@ -68,6 +68,11 @@
 // would say. Nothing in this package panics on bad input: an invalid option,
 // compare or Txn order is reported by the call that sends it.
 //
+// Size limits: a request above Config.MaxCallSendMsgSize, or above what the
+// server accepts, wraps rpctypes.ErrRequestTooLarge; a response above
+// Config.MaxCallRecvMsgSize wraps ErrResponseTooLarge (the server did the
+// work; only its answer was refused).
+//
 // Classify maps any of these errors to a stable Code and a retryable flag;
 // it is the one classification shared by Go hosts and the Lua layer.
 //

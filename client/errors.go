@@ -24,6 +24,12 @@ var (
 	ErrInvalidArgument = errors.New("invalid argument")
 	// ErrClientClosed is returned by calls made after Close.
 	ErrClientClosed = errors.New("etcdclient: client is closed")
+	// ErrResponseTooLarge is wrapped by the error of a call whose response
+	// was larger than Config.MaxCallRecvMsgSize. The server did the work
+	// (a Txn or a Put is applied); only the answer was refused. Classify
+	// gives it the code request_too_large, the one the error codes have
+	// for size limits.
+	ErrResponseTooLarge = errors.New("etcdclient: response larger than Config.MaxCallRecvMsgSize")
 )
 
 // invalidArg builds an error wrapping ErrInvalidArgument.
@@ -79,9 +85,14 @@ func (c *Client) toErr(ctx context.Context, err error) error {
 	if st, ok := status.FromError(err); ok {
 		switch st.Code() {
 		case codes.ResourceExhausted:
-			// grpc-go refuses a message above MaxCallSendMsgSize or
-			// MaxCallRecvMsgSize before sending it.
+			// grpc-go refuses a request above MaxCallSendMsgSize before
+			// sending it, and a response above MaxCallRecvMsgSize. The
+			// server's own gRPC refusal of a large request reads like the
+			// latter; the limit it names tells them apart.
 			if strings.Contains(st.Message(), "larger than max") {
+				if c.ownRecvLimit(st.Message()) {
+					return fmt.Errorf("%w (%s)", ErrResponseTooLarge, st.Message())
+				}
 				return fmt.Errorf("%w (%s)", rpctypes.ErrRequestTooLarge, st.Message())
 			}
 		case codes.Canceled:
@@ -91,6 +102,24 @@ func (c *Client) toErr(ctx context.Context, err error) error {
 		}
 	}
 	return err
+}
+
+// ownRecvLimit reports whether msg, a "received message larger than max
+// (N vs. M)" status of grpc-go, names this client's receive limit as M.
+func (c *Client) ownRecvLimit(msg string) bool {
+	_, rest, ok := strings.Cut(msg, "received message larger than max (")
+	if !ok {
+		return false
+	}
+	var n, limit int64
+	if _, err := fmt.Sscanf(rest, "%d vs. %d)", &n, &limit); err != nil {
+		return false
+	}
+	recvMax := c.cfg.MaxCallRecvMsgSize
+	if recvMax <= 0 {
+		recvMax = defaultMaxRecvMsgSize
+	}
+	return limit == int64(recvMax)
 }
 
 // Code is a stable classification of an error, shared by Go hosts and the
@@ -170,6 +199,9 @@ func Classify(err error) Classification {
 	}
 	if errors.Is(err, ErrInvalidArgument) {
 		return Classification{CodeInvalidArgument, false}
+	}
+	if errors.Is(err, ErrResponseTooLarge) {
+		return Classification{CodeRequestTooLarge, false}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, ErrClientClosed) {
 		return Classification{CodeCanceled, false}

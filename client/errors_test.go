@@ -228,3 +228,43 @@ func TestErrorRequestTooLarge(t *testing.T) {
 		t.Errorf("after refused puts: %v, %v", r, err)
 	}
 }
+
+// TestErrorResponseTooLarge reads a value larger than the client's
+// MaxCallRecvMsgSize: the error says it was the response, keeps the code
+// request_too_large, and the same read with a roomy client works.
+func TestErrorResponseTooLarge(t *testing.T) {
+	cl := etcdtest.StartT(t, etcdtest.Options{})
+	ctx := coreCtx(t)
+	// Sends are roomy, so that a large Put reaches the server's limit.
+	small := coreOurs(t, client.Config{Endpoints: cl.Endpoints(), MaxCallRecvMsgSize: 64 * 1024, MaxCallSendMsgSize: 8 << 20})
+	roomy := coreOurs(t, client.Config{Endpoints: cl.Endpoints()})
+
+	val := strings.Repeat("v", 100*1024)
+	if _, err := roomy.Put(ctx, "big", val); err != nil {
+		t.Fatal(err)
+	}
+	// The request is small; only the answer is above the limit.
+	_, err := small.Get(ctx, "big")
+	if !errors.Is(err, client.ErrResponseTooLarge) || errors.Is(err, rpctypes.ErrRequestTooLarge) {
+		t.Fatalf("Get above MaxCallRecvMsgSize: %v, want ErrResponseTooLarge only", err)
+	}
+	if !strings.Contains(err.Error(), "MaxCallRecvMsgSize") || !strings.Contains(err.Error(), "65536") {
+		t.Errorf("message %q does not name the limit", err)
+	}
+	if got := client.Classify(err); got.Code != client.CodeRequestTooLarge || got.Retryable {
+		t.Errorf("Classify(%v) = %+v", err, got)
+	}
+	if r, err := roomy.Get(ctx, "big"); err != nil || len(r.Kvs) != 1 {
+		t.Fatalf("roomy Get: %v, %v", r, err)
+	}
+	// A small answer on the same client is fine.
+	if _, err := small.Get(ctx, "big", client.WithCountOnly()); err != nil {
+		t.Errorf("count-only Get: %v", err)
+	}
+	// The server refusing a large request is still about the request,
+	// even on a client with a small receive limit.
+	_, err = small.Put(ctx, "k", strings.Repeat("v", 3<<20))
+	if !errors.Is(err, rpctypes.ErrRequestTooLarge) || errors.Is(err, client.ErrResponseTooLarge) || !strings.Contains(err.Error(), "received message") {
+		t.Errorf("Put above the server's gRPC limit: %v, want rpctypes.ErrRequestTooLarge from the server", err)
+	}
+}
