@@ -74,7 +74,8 @@ func (c *conn) newSession(ttl int) (*concurrency.Session, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := concurrency.NewSession(cli, concurrency.WithLease(resp.ID), concurrency.WithTTL(ttl), concurrency.WithContext(c.m.runCtx()))
+	s, err := concurrency.NewSession(cli, concurrency.WithLease(resp.ID), concurrency.WithTTL(ttl), concurrency.WithContext(c.m.runCtx()),
+		concurrency.WithNamespace(c.b.LockNamespace))
 	if err != nil {
 		rctx, rcancel := c.callCtx()
 		_, _ = lease.Revoke(rctx, resp.ID)

@@ -23,11 +23,16 @@ type Backend struct {
 	// as unavailable) and the next call asks again.
 	//
 	// etcd.lock and etcd.election run client/concurrency sessions on this
-	// client, whose KV, Lease and Watcher fields they use: the overrides
-	// below do not reach them. A host that namespaces the module with the
-	// overrides should namespace the client's own fields too (as
-	// client/namespace's users do) for locks to live in the namespace.
+	// client, whose KV and Watcher fields they use: the overrides below do
+	// not reach them. A host that namespaces the module with the overrides
+	// sets LockNamespace too.
 	Client func() (*client.Client, error)
+
+	// LockNamespace, when set, puts the keys of etcd.lock and
+	// etcd.election under this prefix (concurrency.WithNamespace), for a
+	// host whose KV and Watcher overrides namespace a client it cannot
+	// change.
+	LockNamespace string
 
 	// KV, when set, serves get, range, scan, put, delete, compact, put_many
 	// and txn instead of the client's KV: the migration runner puts its

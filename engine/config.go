@@ -44,12 +44,9 @@ type Config struct {
 	Dial func(ctx context.Context, cfg client.Config) (*client.Client, error)
 
 	// Namespace prefixes every key the script uses through the default
-	// client, as the CLI's --namespace does. Keys the script sees come back
-	// without it. One exception: with a Client of the host's (which the
-	// engine does not change), etcd.lock and etcd.election run on that
-	// client as it is, so their keys are outside the namespace unless the
-	// host namespaced the client's own KV, Lease and Watcher fields (as
-	// client/namespace's users do). With Connect, they are inside.
+	// client, as the CLI's --namespace does, locks and elections included.
+	// Keys the script sees come back without it. A Client of the host's is
+	// not changed: the engine works through namespaced views of it.
 	Namespace string
 
 	// Stdout and Stderr receive print, io.write, io.stdout, io.stderr and

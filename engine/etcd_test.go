@@ -187,6 +187,18 @@ etcd.watch("b", function(ev) seen = ev.kv.key return false end)
 etcd.put("b", "2")
 etcd.wait()
 assert(seen == "b", tostring(seen))
+-- Locks and elections live in the namespace too: their keys are seen
+-- there, under the names they give.
+etcd.lock("L", function(lock)
+	assert(lock.key:sub(1, 2) == "L/", lock.key)
+	assert(etcd.get(lock.key), "lock key " .. lock.key .. " not in the namespace")
+end)
+local e = etcd.election("E")
+e:campaign("me")
+local v, kv = e:leader()
+assert(v == "me" and kv.key:sub(1, 2) == "E/", tostring(kv and kv.key))
+assert(etcd.get(kv.key).value == "me", "leader key " .. kv.key .. " not in the namespace")
+e:resign()
 `
 	check := func(t *testing.T, cli *client.Client, ns string) {
 		t.Helper()

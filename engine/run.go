@@ -214,6 +214,7 @@ func (e *Engine) backend(r *run) bindings.Backend {
 		b.KV = namespace.NewKV(cli.KV, ns)
 		b.Watcher = namespace.NewWatcher(cli.Watcher, ns)
 		b.Lease = namespace.NewLease(cli.Lease, ns)
+		b.LockNamespace = ns
 	}
 	return b
 }

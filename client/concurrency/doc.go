@@ -26,6 +26,9 @@
 //     watches used to wait are resumed or made again instead of failing.
 //   - Observe keeps observing across lost members and leader changes, and
 //     never sends the same leader value twice.
+//   - WithNamespace puts a session's locks and elections under a prefix
+//     without changing the client, which may be shared (the official way,
+//     namespacing the client's KV, Watcher and Lease fields, works too).
 //   - Bad input (a nil context, a nil session, a TTL that is not positive)
 //     is an error wrapping client.ErrInvalidArgument, never a panic. The
 //     sync.Locker of NewLocker still panics when locking fails, since

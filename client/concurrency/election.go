@@ -66,7 +66,7 @@ func (e *Election) Campaign(ctx context.Context, val string) error {
 	if !s.alive() {
 		return ErrSessionExpired
 	}
-	cli := s.Client()
+	cli := s.conn
 	k := fmt.Sprintf("%s%x", e.keyPrefix, int64(s.Lease()))
 	resp, err := cli.Txn(ctx).
 		If(client.Compare(client.CreateRevision(k), "=", 0)).
@@ -118,8 +118,8 @@ func (e *Election) Campaign(ctx context.Context, val string) error {
 // forgets it; best effort, the key goes with the lease anyway.
 func (e *Election) withdraw(ctx context.Context) {
 	if e.leaderKey != "" {
-		if err := deleteOwn(ctx, e.session.Client(), e.leaderKey, e.leaderRev); err != nil {
-			e.session.Client().GetLogger().Debug("concurrency: could not delete abandoned candidacy")
+		if err := deleteOwn(ctx, e.session.conn, e.leaderKey, e.leaderRev); err != nil {
+			e.session.conn.GetLogger().Debug("concurrency: could not delete abandoned candidacy")
 		}
 	}
 	e.forget()
@@ -140,7 +140,7 @@ func (e *Election) Proclaim(ctx context.Context, val string) error {
 	if e.leaderSession == nil {
 		return ErrElectionNotLeader
 	}
-	resp, err := e.session.Client().Txn(ctx).
+	resp, err := e.session.conn.Txn(ctx).
 		If(client.Compare(client.CreateRevision(e.leaderKey), "=", e.leaderRev)).
 		Then(client.OpPut(e.leaderKey, val, client.WithLease(e.leaderSession.Lease()))).
 		Commit()
@@ -165,7 +165,7 @@ func (e *Election) Resign(ctx context.Context) error {
 	if e.leaderSession == nil {
 		return nil
 	}
-	resp, err := e.session.Client().Txn(ctx).
+	resp, err := e.session.conn.Txn(ctx).
 		If(client.Compare(client.CreateRevision(e.leaderKey), "=", e.leaderRev)).
 		Then(client.OpDelete(e.leaderKey)).
 		Commit()
@@ -183,7 +183,7 @@ func (e *Election) Leader(ctx context.Context) (*client.GetResponse, error) {
 	if err := checkArgs("Election.Leader", ctx, e.session); err != nil {
 		return nil, err
 	}
-	resp, err := e.session.Client().Get(ctx, e.keyPrefix, client.WithFirstCreate()...)
+	resp, err := e.session.conn.Get(ctx, e.keyPrefix, client.WithFirstCreate()...)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ func (e *Election) Observe(ctx context.Context) <-chan *client.GetResponse {
 
 func (e *Election) observe(ctx context.Context, ch chan<- *client.GetResponse) {
 	defer close(ch)
-	cli := e.session.Client()
+	cli := e.session.conn
 	o := observer{ctx: ctx, ch: ch}
 	for ctx.Err() == nil {
 		resp, err := cli.Get(ctx, e.keyPrefix, client.WithFirstCreate()...)
@@ -280,7 +280,7 @@ func (o *observer) mayGoOn(err error) bool {
 // Each event goes to onEvent (when not nil), which returns false to stop
 // the wait. The wait ends without error at the first event when onEvent is
 // nil, and at the first deletion otherwise.
-func waitEvent(ctx context.Context, cli *client.Client, key string, rev int64, prefix bool, onEvent func(*pb.ResponseHeader, *mvccpb.Event) bool) error {
+func waitEvent(ctx context.Context, cli *conn, key string, rev int64, prefix bool, onEvent func(*pb.ResponseHeader, *mvccpb.Event) bool) error {
 	wctx, cancel := context.WithCancel(client.WithRequireLeader(ctx))
 	defer cancel()
 	opts := []client.OpOption{client.WithRev(rev + 1)}

@@ -25,7 +25,7 @@ const retryPause = 200 * time.Millisecond
 var errWatchEnded = errors.New("concurrency: watch ended")
 
 // watchEnded names why a watch channel closed without an error.
-func watchEnded(ctx context.Context, cli *client.Client) error {
+func watchEnded(ctx context.Context, cli *conn) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func watchEnded(ctx context.Context, cli *client.Client) error {
 // waitDeletes waits until no key under pfx has a create revision at most
 // maxCreateRev: each round waits for the deletion of the newest such key,
 // the one just ahead of the caller, so a release wakes one waiter only.
-func waitDeletes(ctx context.Context, cli *client.Client, pfx string, maxCreateRev int64) error {
+func waitDeletes(ctx context.Context, cli *conn, pfx string, maxCreateRev int64) error {
 	opts := append(client.WithLastCreate(), client.WithMaxCreateRev(maxCreateRev))
 	for {
 		resp, err := cli.Get(ctx, pfx, opts...)
@@ -66,7 +66,7 @@ func waitDeletes(ctx context.Context, cli *client.Client, pfx string, maxCreateR
 }
 
 // waitDelete waits for key to be deleted after revision rev.
-func waitDelete(ctx context.Context, cli *client.Client, key string, rev int64) error {
+func waitDelete(ctx context.Context, cli *conn, key string, rev int64) error {
 	// WithRequireLeader ends the watch on a member cut off from the
 	// cluster, where it would otherwise wait without ever seeing a change.
 	wctx, cancel := context.WithCancel(client.WithRequireLeader(ctx))
@@ -119,7 +119,7 @@ func sessionCtx(ctx context.Context, s *Session) (context.Context, context.Cance
 // deleteOwn deletes key if it is still the incarnation created at rev,
 // with a context of its own when ctx has ended: a key left behind would
 // block other sessions until the lease expires.
-func deleteOwn(ctx context.Context, cli *client.Client, key string, rev int64) error {
+func deleteOwn(ctx context.Context, cli *conn, key string, rev int64) error {
 	if ctx.Err() != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(cli.Ctx(), cleanupTimeout)

@@ -65,7 +65,7 @@ func (m *Mutex) TryLock(ctx context.Context) error {
 		m.hdr = resp.Header
 		return nil
 	}
-	err = deleteOwn(ctx, m.s.Client(), m.myKey, m.myRev)
+	err = deleteOwn(ctx, m.s.conn, m.myKey, m.myRev)
 	m.reset()
 	if err != nil {
 		return err
@@ -89,7 +89,7 @@ func (m *Mutex) Lock(ctx context.Context) error {
 		m.hdr = resp.Header
 		return nil
 	}
-	cli := m.s.Client()
+	cli := m.s.conn
 	wctx, cancel := sessionCtx(ctx, m.s)
 	werr := waitDeletes(wctx, cli, m.pfx, m.myRev-1)
 	cancel()
@@ -130,7 +130,7 @@ func (m *Mutex) start(name string, ctx context.Context) error {
 // holds or waits for the lock already keeps its place) and reads the
 // current holder in the same transaction.
 func (m *Mutex) tryAcquire(ctx context.Context) (*client.TxnResponse, error) {
-	cli := m.s.Client()
+	cli := m.s.conn
 	m.myKey = fmt.Sprintf("%s%x", m.pfx, int64(m.s.Lease()))
 	resp, err := cli.Txn(ctx).
 		If(client.Compare(client.CreateRevision(m.myKey), "=", 0)).
@@ -164,8 +164,8 @@ func (m *Mutex) expired(ctx context.Context) error {
 // not block the sessions behind it. It is best effort: the key goes with
 // the lease anyway.
 func (m *Mutex) abandon(ctx context.Context) {
-	if err := deleteOwn(ctx, m.s.Client(), m.myKey, m.myRev); err != nil {
-		m.s.Client().GetLogger().Debug("concurrency: could not delete abandoned lock key")
+	if err := deleteOwn(ctx, m.s.conn, m.myKey, m.myRev); err != nil {
+		m.s.conn.GetLogger().Debug("concurrency: could not delete abandoned lock key")
 	}
 	m.reset()
 }
@@ -183,7 +183,7 @@ func (m *Mutex) Unlock(ctx context.Context) error {
 	if m.myKey == "" || m.myKey == releasedKey || m.myRev <= 0 {
 		return ErrLockReleased
 	}
-	if _, err := m.s.Client().Delete(ctx, m.myKey); err != nil {
+	if _, err := m.s.conn.Delete(ctx, m.myKey); err != nil {
 		return fmt.Errorf("concurrency: unlock %q: %w", m.myKey, err)
 	}
 	m.reset()
@@ -211,7 +211,7 @@ func (lm *lockerMutex) Lock() {
 	if lm.s == nil {
 		panic("concurrency: Locker.Lock: nil session")
 	}
-	if err := lm.Mutex.Lock(lm.s.Client().Ctx()); err != nil {
+	if err := lm.Mutex.Lock(lm.s.conn.Ctx()); err != nil {
 		panic(fmt.Sprintf("concurrency: Locker.Lock: %v", err))
 	}
 }
@@ -221,7 +221,7 @@ func (lm *lockerMutex) Unlock() {
 	if lm.s == nil {
 		panic("concurrency: Locker.Unlock: nil session")
 	}
-	if err := lm.Mutex.Unlock(lm.s.Client().Ctx()); err != nil {
+	if err := lm.Mutex.Unlock(lm.s.conn.Ctx()); err != nil {
 		panic(fmt.Sprintf("concurrency: Locker.Unlock: %v", err))
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/etcdscript/etcdscript/client"
+	"github.com/etcdscript/etcdscript/client/namespace"
+	"go.uber.org/zap"
 )
 
 // defaultSessionTTL is the TTL, in seconds, of a session's lease unless
@@ -17,6 +19,7 @@ const defaultSessionTTL = 60
 // keys to it.
 type Session struct {
 	client *client.Client
+	conn   *conn // what its locks and elections act through
 	opts   sessionOptions
 	id     client.LeaseID
 
@@ -58,7 +61,11 @@ func NewSession(cli *client.Client, opts ...SessionOption) (*Session, error) {
 		cancel()
 		return nil, fmt.Errorf("concurrency: keep session lease %x alive: %w", int64(id), err)
 	}
-	s := &Session{client: cli, opts: so, id: id, ctx: ctx, cancel: cancel, donec: make(chan struct{})}
+	c := &conn{KV: cli.KV, Watcher: cli.Watcher, cli: cli}
+	if so.prefix != "" {
+		c.KV, c.Watcher = namespace.NewKV(cli.KV, so.prefix), namespace.NewWatcher(cli.Watcher, so.prefix)
+	}
+	s := &Session{client: cli, conn: c, opts: so, id: id, ctx: ctx, cancel: cancel, donec: make(chan struct{})}
 	go s.watchKeepAlive(ch)
 	return s, nil
 }
@@ -138,6 +145,7 @@ type sessionOptions struct {
 	ttl     int
 	leaseID client.LeaseID
 	ctx     context.Context
+	prefix  string
 	err     error
 }
 
@@ -175,6 +183,28 @@ func WithContext(ctx context.Context) SessionOption {
 		so.ctx = ctx
 	}
 }
+
+// WithNamespace puts the keys of the session's locks and elections under
+// prefix, as if the client's KV and Watcher had been wrapped by package
+// namespace: a Mutex's Key and an Election's Key and Leader are then
+// without the prefix. It is for a caller that must not change a client it
+// shares (clientv3's way is to set the client's KV, Watcher and Lease
+// fields to namespaced ones, which this package follows too). The lease
+// itself is not in a namespace.
+func WithNamespace(prefix string) SessionOption {
+	return func(so *sessionOptions) { so.prefix = prefix }
+}
+
+// conn is what a session's locks and elections act through: the client's
+// own KV and Watcher, or namespaced views of them (WithNamespace).
+type conn struct {
+	client.KV
+	client.Watcher
+	cli *client.Client
+}
+
+func (c *conn) Ctx() context.Context   { return c.cli.Ctx() }
+func (c *conn) GetLogger() *zap.Logger { return c.cli.GetLogger() }
 
 func (so *sessionOptions) fail(err error) {
 	if so.err == nil {
