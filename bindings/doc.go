@@ -44,6 +44,11 @@
 //   - A watch's timeout option ends it quietly, as w:cancel() would. An
 //     error raised by a callback is raised from the dispatch point and the
 //     watch goes on; on_error receives errors that end the watch.
+//   - Watches are made with client.WithRequireLeader: a watch on a member
+//     cut off from the rest of the cluster moves to another member (from
+//     the revision after its last event, as after a lost connection)
+//     instead of waiting there, seeing nothing. When no member has a leader
+//     for a few seconds (a lost quorum), the watch ends with no_leader.
 //   - etcd.scan streams the range (client.RangeReader, or KV.GetStream for a
 //     host's own KV; etcd 3.7), which reads the whole range at one revision
 //     with memory bounded by about one of the server's chunks;

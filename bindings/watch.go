@@ -149,7 +149,10 @@ func (c *conn) watch(L *lua.LState) int {
 	}
 	w.untrack = untrack
 
-	wch := watcher.Watch(w.ctx, key, opts...)
+	// With the require-leader mark, a watch on a member cut off from the
+	// cluster moves to another member instead of waiting there, silent;
+	// it ends with no_leader only when no member has a leader for a while.
+	wch := watcher.Watch(client.WithRequireLeader(w.ctx), key, opts...)
 	first, err := w.awaitCreated(wch)
 	if err != nil {
 		w.cancel()

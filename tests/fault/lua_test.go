@@ -13,6 +13,7 @@ import (
 	"github.com/etcdscript/etcdscript/engine"
 	"github.com/etcdscript/etcdscript/enginetest"
 	"github.com/etcdscript/etcdscript/tests/etcdtest"
+	lua "github.com/yuin/gopher-lua"
 )
 
 // watchScript counts the events of jobs/ from a start revision until the
@@ -169,5 +170,41 @@ func enableAuth(ctx context.Context, t *testing.T, eps []string) {
 		if err := s(); err != nil {
 			t.Fatalf("auth setup step %d: %v", i, err)
 		}
+	}
+}
+
+// TestLuaWatchNoLeader: a Lua watch whose cluster loses its quorum ends
+// with an error of code no_leader, given to its on_error, instead of
+// waiting on a member that cannot see new writes; the script goes on.
+func TestLuaWatchNoLeader(t *testing.T) {
+	cl := etcdtest.StartT(t, etcdtest.Options{Size: 3, TickMs: tickMs, ElectionMs: electionMs})
+	const script = `
+local got
+etcd.watch("noleader/", {prefix = true, on_error = function(err) got = err end}, function(ev) end)
+etcd.put("noleader/a", "1")
+require("ctl").lose_quorum()
+etcd.wait()
+assert(got, "the watch ended without an error")
+print(got.code, got.retryable, got.op)
+`
+	// ctl.lose_quorum() stops two of the three members.
+	ctl := func(L *lua.LState) int {
+		L.Push(L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{"lose_quorum": func(L *lua.LState) int {
+			for _, m := range cl.Members()[1:] {
+				if err := m.Stop(); err != nil {
+					L.RaiseError("stopping %s: %v", m.Name(), err)
+				}
+			}
+			return 0
+		}}))
+		return 1
+	}
+	out := enginetest.Run(t, script, enginetest.WithCluster(cl), enginetest.WithConfig(func(c *engine.Config) {
+		c.Timeout = time.Minute
+		c.Modules = map[string]lua.LGFunction{"ctl": ctl}
+	}))
+	out.MustSucceed(t)
+	if got := strings.TrimSpace(out.Stdout); got != "no_leader\ttrue\tetcd.watch" {
+		t.Fatalf("script printed %q, want the no_leader error of etcd.watch (stderr %q)", got, out.Stderr)
 	}
 }
