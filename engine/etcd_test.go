@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	"go.etcd.io/etcd/server/v3/embed"
 
 	"github.com/etcdscript/etcdscript/client"
 	"github.com/etcdscript/etcdscript/engine"
 	"github.com/etcdscript/etcdscript/enginetest"
 	"github.com/etcdscript/etcdscript/luart"
+	"github.com/etcdscript/etcdscript/tests/etcdtest"
 )
 
 // etcdRun runs src against the shared cluster, with cfgs applied.
@@ -266,6 +268,27 @@ print("main chunk done")
 	}
 }
 
+// TestWatchCallbacksInsideSleep: time.sleep is a dispatch point (LUA_API.md
+// section 1, Watch): a watch's callback runs inside it, and never between
+// two other calls.
+func TestWatchCallbacksInsideSleep(t *testing.T) {
+	etcdRun(t, `
+local time = require("time")
+local p = "`+t.Name()+`/"
+local seen = {}
+local w = etcd.watch(p, {prefix = true}, function(ev) seen[#seen + 1] = ev.kv.key end)
+etcd.put(p .. "a", "1")
+etcd.get(p .. "a")
+assert(#seen == 0, "a callback ran outside a dispatch point")
+for _ = 1, 50 do
+  time.sleep(0.1)
+  if #seen > 0 then break end
+end
+assert(#seen == 1 and seen[1] == p .. "a", "callback not run inside time.sleep: " .. #seen)
+w:cancel()
+`).MustSucceed(t)
+}
+
 func TestWatchUntilTimeout(t *testing.T) {
 	out := etcdRun(t, `etcd.watch("`+t.Name()+`", function(ev) end)`,
 		func(cfg *engine.Config) { cfg.Timeout = 300 * time.Millisecond })
@@ -345,5 +368,26 @@ func TestTimeoutEndsElection(t *testing.T) {
 	}
 	if len(resp.Kvs) != 0 {
 		t.Fatalf("the candidacy outlived the run: %v", resp.Kvs)
+	}
+}
+
+// TestNoSpaceIsInternal: a server out of its space quota refuses writes;
+// LUA_API.md has no code of its own for that, so it is internal, not
+// retryable, and the message says what happened.
+func TestNoSpaceIsInternal(t *testing.T) {
+	cl := etcdtest.StartT(t, etcdtest.Options{Configure: func(cfg *embed.Config) { cfg.QuotaBackendBytes = 1 << 20 }})
+	out := enginetest.Run(t, `
+local v = string.rep("x", 100 * 1024)
+for i = 1, 200 do
+  local ok, err = pcall(etcd.put, "big/" .. i, v)
+  if not ok then
+    print(err.code, err.retryable, err.op, err.message)
+    return
+  end
+end
+error("the quota was never reached")
+`, enginetest.WithCluster(cl)).MustSucceed(t)
+	if !strings.HasPrefix(out.Stdout, "internal\tfalse\tetcd.put\t") || !strings.Contains(out.Stdout, "space") {
+		t.Fatalf("stdout %q, want an internal error of etcd.put about space", out.Stdout)
 	}
 }

@@ -1,7 +1,9 @@
 package migrate
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -81,7 +83,14 @@ type IOError struct {
 	Err  error
 }
 
-func (e *IOError) Error() string { return fmt.Sprintf("migrations: %s: %v", e.Path, e.Err) }
+func (e *IOError) Error() string {
+	// os errors name their path already.
+	var pe *fs.PathError
+	if errors.As(e.Err, &pe) && pe.Path == e.Path {
+		return "migrations: " + e.Err.Error()
+	}
+	return fmt.Sprintf("migrations: %s: %v", e.Path, e.Err)
+}
 
 // Unwrap returns the underlying error.
 func (e *IOError) Unwrap() error { return e.Err }

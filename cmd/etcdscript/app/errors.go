@@ -20,7 +20,12 @@ type ioError struct {
 	err  error
 }
 
-func (e *ioError) Error() string { return fmt.Sprintf("%s: %v", e.what, e.err) }
+func (e *ioError) Error() string {
+	if e.what == "" { // err says what it was about
+		return e.err.Error()
+	}
+	return fmt.Sprintf("%s: %v", e.what, e.err)
+}
 func (e *ioError) Unwrap() error { return e.err }
 
 // exitError carries an exit code decided by a command (a script's

@@ -209,7 +209,7 @@ func migrateError(ctx context.Context, err error) error {
 	case errors.Is(err, migrate.ErrRefused):
 		return &exitError{code: ExitMigration, err: err}
 	case errors.As(err, &ie):
-		return &ioError{what: "migrations", err: err}
+		return &ioError{err: err}
 	case errors.As(err, &fe):
 		return &exitError{code: ExitScriptError, err: err}
 	}
