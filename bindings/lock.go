@@ -105,14 +105,24 @@ func (c *conn) endSession(s *concurrency.Session, ttl int) {
 	if err != nil {
 		return
 	}
+	ctx, cancel := c.releaseCtx(time.Duration(ttl) * time.Second)
+	defer cancel()
+	_, _ = lease.Revoke(ctx, s.Lease())
+}
+
+// releaseCtx is the context of a release that must happen even when the
+// run was stopped: detached from the run's context, bounded by the
+// per-call timeout (releaseTimeout when there is none) and, if positive,
+// by limit.
+func (c *conn) releaseCtx(limit time.Duration) (context.Context, context.CancelFunc) {
 	d := c.callTimeout()
 	if d <= 0 {
 		d = releaseTimeout
 	}
-	d = min(d, time.Duration(ttl)*time.Second)
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.m.runCtx()), d)
-	defer cancel()
-	_, _ = lease.Revoke(ctx, s.Lease())
+	if limit > 0 {
+		d = min(d, limit)
+	}
+	return context.WithTimeout(context.WithoutCancel(c.m.runCtx()), d)
 }
 
 // lock is etcd.lock(name, [{ttl=, timeout=},] fn): it takes the lock, calls
@@ -172,12 +182,8 @@ func (c *conn) lock(L *lua.LState) int {
 	// Release whatever happened; an error releasing is reported only when
 	// fn itself succeeded. An interrupted run releases too (a Ctrl-C must
 	// not leave the lock held until its lease expires), so the release
-	// outlives the run's context, bounded by the per-call timeout.
-	d := c.callTimeout()
-	if d <= 0 {
-		d = releaseTimeout
-	}
-	uctx, ucancel := context.WithTimeout(context.WithoutCancel(c.m.runCtx()), d)
+	// outlives the run's context.
+	uctx, ucancel := c.releaseCtx(0)
 	uerr := mu.Unlock(uctx)
 	ucancel()
 	closeSession()

@@ -42,11 +42,8 @@ func GetStreamToGetResponse(stream GetStreamChan) (*GetResponse, error) {
 var rangeStreamDesc = &grpc.StreamDesc{StreamName: "RangeStream", ServerStreams: true}
 
 func (k *kv) GetStream(ctx context.Context, key string, opts ...OpOption) (GetStreamChan, error) {
-	if ctx == nil {
-		return nil, invalidArg("GetStream: nil context")
-	}
-	op := OpGet(key, opts...)
-	if err := op.validate(); err != nil {
+	op, err := streamedRangeOp("GetStream", ctx, key, opts)
+	if err != nil {
 		return nil, err
 	}
 	rs, err := k.openRange(ctx, op, new(pb.RangeStreamResponse))
@@ -65,6 +62,16 @@ func (c *Client) ReadRange(ctx context.Context, key string, opts ...OpOption) (R
 		return rs.ReadRange(ctx, key, opts...)
 	}
 	return nil, status.Error(codes.Unimplemented, "etcdclient: the client's KV cannot read a range one key-value at a time")
+}
+
+// streamedRangeOp checks the arguments of GetStream and ReadRange (named
+// by fn) before anything is sent.
+func streamedRangeOp(fn string, ctx context.Context, key string, opts []OpOption) (Op, error) {
+	if ctx == nil {
+		return Op{}, invalidArg("%s: nil context", fn)
+	}
+	op := OpGet(key, opts...)
+	return op, op.validate()
 }
 
 // rangeStream is an open RangeStream whose first message has been read.

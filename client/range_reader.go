@@ -60,11 +60,8 @@ var errReaderClosed = errors.New("etcdclient: range reader is closed")
 
 // ReadRange implements RangeStreamer.
 func (k *kv) ReadRange(ctx context.Context, key string, opts ...OpOption) (RangeReader, error) {
-	if ctx == nil {
-		return nil, invalidArg("ReadRange: nil context")
-	}
-	op := OpGet(key, opts...)
-	if err := op.validate(); err != nil {
+	op, err := streamedRangeOp("ReadRange", ctx, key, opts)
+	if err != nil {
 		return nil, err
 	}
 	r := &rangeReader{c: k.c, ctx: ctx, pend: -1}
