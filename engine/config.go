@@ -91,6 +91,14 @@ type Config struct {
 	// or error. Empty means info.
 	LogLevel string
 
+	// Globals are predeclared in every run, converted by LuaValue: data
+	// (nil, booleans, numbers, strings, []byte, slices, maps with string
+	// keys) and Go functions of type Func, so a host offers a function
+	// without touching gopher-lua's stack. They are set after the standard
+	// libraries and the etcd module, so a name such as "print" replaces
+	// the built-in. New refuses a value that does not convert.
+	Globals map[string]any
+
 	// Getenv looks up environment variables for the env module (and for
 	// os.getenv with NoSandbox). Nil means the process environment with
 	// NoSandbox, and no environment at all in a sandbox.
@@ -125,6 +133,14 @@ func (c *Config) check() error {
 		}
 		if fn == nil {
 			return fmt.Errorf("%w: module %q in Modules has a nil loader", ErrInvalidConfig, name)
+		}
+	}
+	for name, v := range c.Globals {
+		if name == "" {
+			return fmt.Errorf("%w: a name in Globals is empty", ErrInvalidConfig)
+		}
+		if err := checkValue(fmt.Sprintf("Globals[%q]", name), v); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 		}
 	}
 	for i, p := range c.LibPaths {

@@ -50,6 +50,12 @@
 // beside the script, then on Config.LibPaths, then in the stdlib. Go code
 // of a module reaches the run through RuntimeOf.
 //
+// Config.Globals predeclares values in every run without any gopher-lua
+// code: data (numbers, strings, slices, maps with string keys) and Go
+// functions of type Func, whose arguments and results are converted by
+// GoValue and LuaValue and whose error becomes an error object. A module
+// written against gopher-lua can use LuaValue for the same conversion.
+//
 // # Outcomes
 //
 // Result.ExitCode follows LUA_API.md section 2: ExitOK, ExitError for an

@@ -192,6 +192,7 @@ func (r *run) setup(L *lua.LState) int {
 	for name, fn := range r.e.cfg.Modules {
 		L.PreloadModule(name, fn)
 	}
+	r.setGlobals(L)
 	return 0
 }
 
