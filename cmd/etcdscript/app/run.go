@@ -19,19 +19,32 @@ func runCommand(p Process) *cli.Command {
 	return &cli.Command{
 		Name:      "run",
 		Usage:     "run a Lua script (- reads it from stdin)",
-		ArgsUsage: "FILE|- [ARGS...]",
+		ArgsUsage: "FILE|- [ARGS...]  or  run -e CHUNK [ARGS...]",
 		Description: "The script gets ARGS as arg[1..n] and as the main chunk's `...`; arg[0] is FILE.\n" +
+			"With -e CHUNK the chunk is the script, every argument is an ARG, and arg[0] is -e.\n" +
 			"Global flags may come before or after `run`; everything after FILE is the script's.\n" +
 			"With -w json the script's return values are printed as JSON: one value as itself,\n" +
 			"several as an array, none as null (--hex writes strings as hex).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: flagChunk, Usage: "run `CHUNK` as the script, e.g. -e 'print(etcd.get(\"k\").value)'"},
+		},
 		Action: func(c *cli.Context) error {
+			if c.IsSet(flagChunk) {
+				return runScript(c, p, chunkName, c.Args().Slice())
+			}
 			if c.NArg() < 1 {
-				return usageErrorf("run needs a script file (or - for stdin)")
+				return usageErrorf("run needs a script file (or - for stdin, or -e CHUNK)")
 			}
 			return runScript(c, p, c.Args().First(), c.Args().Tail())
 		},
 	}
 }
+
+// flagChunk is run's -e; chunkName is the chunk's name and arg[0].
+const (
+	flagChunk = "e"
+	chunkName = "-e"
+)
 
 func runScript(c *cli.Context, p Process, file string, args []string) error {
 	format, err := writeOut(c)
@@ -39,7 +52,9 @@ func runScript(c *cli.Context, p Process, file string, args []string) error {
 		return err
 	}
 	var src []byte
-	if file == "-" {
+	if file == chunkName {
+		src = []byte(c.String(flagChunk))
+	} else if file == "-" {
 		if src, err = io.ReadAll(p.Stdin); err != nil {
 			return &ioError{what: "reading the script from stdin", err: err}
 		}
@@ -62,8 +77,8 @@ func runScript(c *cli.Context, p Process, file string, args []string) error {
 	defer closeEngine()
 
 	var res *engine.Result
-	if file == "-" {
-		res, err = e.RunString(ctx, "-", string(src), args)
+	if file == "-" || file == chunkName {
+		res, err = e.RunString(ctx, file, string(src), args)
 	} else {
 		res, err = e.RunFile(ctx, file, args)
 	}
