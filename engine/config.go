@@ -99,6 +99,12 @@ type Config struct {
 	// the built-in. New refuses a value that does not convert.
 	Globals map[string]any
 
+	// Setup, when set, prepares each run's Lua state after the libraries,
+	// the etcd module, Modules and Globals, before the script runs: a test
+	// harness installs its globals here (etcdscript test installs test and
+	// assert). It runs protected: an error it raises ends the run.
+	Setup func(L *lua.LState)
+
 	// Getenv looks up environment variables for the env module (and for
 	// os.getenv with NoSandbox). Nil means the process environment with
 	// NoSandbox, and no environment at all in a sandbox.

@@ -193,6 +193,9 @@ func (r *run) setup(L *lua.LState) int {
 		L.PreloadModule(name, fn)
 	}
 	r.setGlobals(L)
+	if r.e.cfg.Setup != nil {
+		r.e.cfg.Setup(L)
+	}
 	return 0
 }
 

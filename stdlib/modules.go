@@ -30,6 +30,7 @@ func All() []Module {
 		{"strings", Strings},
 		{"retry", Retry},
 		{"progress", Progress},
+		{"assert", Assert},
 	}
 }
 

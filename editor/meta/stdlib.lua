@@ -144,3 +144,43 @@ local progress = {}
 ---@param label string
 ---@return progress.Bar
 function progress.bar(total, label) end
+
+---The assertions of test files (`etcdscript test`): the global `assert` there,
+---and `require("assert")` in any script. The table is callable as Lua's own assert.
+---@class assert
+---@overload fun(v: any, msg?: any, ...): any
+local assert = {}
+---Deep equality for tables, == otherwise.
+---@param got any
+---@param want any
+---@param msg? string
+function assert.eq(got, want, msg) end
+---@param a any
+---@param b any
+---@param msg? string
+function assert.ne(a, b, msg) end
+---@param v any
+---@param msg? string
+function assert.truthy(v, msg) end
+---@param v any
+---@param msg? string
+function assert.falsy(v, msg) end
+---|a - b| <= eps.
+---@param a number
+---@param b number
+---@param eps number
+---@param msg? string
+function assert.near(a, b, eps, msg) end
+---@param s string
+---@param pattern string a Lua pattern
+---@param msg? string
+function assert.match(s, pattern, msg) end
+---Calls fn under pcall and expects it to fail; with code_or_pattern, the error's
+---code must equal it, or its text contain or match it. Returns the error.
+---@param fn function
+---@param code_or_pattern? string
+---@param msg? string
+---@return any err
+function assert.error(fn, code_or_pattern, msg) end
+---@param msg? string
+function assert.fail(msg) end

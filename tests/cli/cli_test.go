@@ -11,6 +11,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"net"
@@ -85,6 +86,7 @@ func TestScripts(t *testing.T) {
 			"code":      cmdCode,
 			"interrupt": cmdInterrupt,
 			"waitfile":  cmdWaitFile,
+			"junit":     cmdJUnit,
 		},
 	})
 }
@@ -360,4 +362,54 @@ func lookPath(ts *testscript.TestScript, name string) string {
 	}
 	ts.Fatalf("%s not found on PATH", name)
 	return ""
+}
+
+// cmdJUnit reads a JUnit XML report as a JUnit consumer does and prints one
+// line per suite and case: `junit FILE`.
+//
+//	suite NAME tests=N failures=N errors=N
+//	case NAME: ok | failure: MESSAGE | error: MESSAGE
+func cmdJUnit(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: junit FILE")
+	}
+	type problem struct {
+		Message string `xml:"message,attr"`
+	}
+	var report struct {
+		XMLName xml.Name `xml:"testsuites"`
+		Tests   int      `xml:"tests,attr"`
+		Suites  []struct {
+			Name     string  `xml:"name,attr"`
+			Tests    int     `xml:"tests,attr"`
+			Failures int     `xml:"failures,attr"`
+			Errors   int     `xml:"errors,attr"`
+			Time     float64 `xml:"time,attr"`
+			Cases    []struct {
+				Name    string   `xml:"name,attr"`
+				Time    float64  `xml:"time,attr"`
+				Failure *problem `xml:"failure"`
+				Error   *problem `xml:"error"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	f, err := os.Open(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	dec := xml.NewDecoder(f)
+	dec.Strict = true
+	ts.Check(dec.Decode(&report))
+	for _, s := range report.Suites {
+		fmt.Fprintf(ts.Stdout(), "suite %s tests=%d failures=%d errors=%d\n", s.Name, s.Tests, s.Failures, s.Errors)
+		for _, c := range s.Cases {
+			switch {
+			case c.Failure != nil:
+				fmt.Fprintf(ts.Stdout(), "case %s: failure: %s\n", c.Name, c.Failure.Message)
+			case c.Error != nil:
+				fmt.Fprintf(ts.Stdout(), "case %s: error: %s\n", c.Name, c.Error.Message)
+			default:
+				fmt.Fprintf(ts.Stdout(), "case %s: ok\n", c.Name)
+			}
+		}
+	}
 }

@@ -72,6 +72,7 @@ func newApp(p Process) *cli.App {
 			completionCommand(p),
 			typesCommand(p),
 			migrateCommand(p),
+			testCommand(p),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {

@@ -1,4 +1,4 @@
-package luatest
+package stdlib
 
 import (
 	"fmt"
@@ -11,18 +11,36 @@ import (
 	"github.com/etcdscript/etcdscript/luart"
 )
 
-// Install sets the global assert to the assert module and registers it for
-// require("assert"). The module table stays callable as Lua's own assert.
-func Install(L *lua.LState) {
-	L.SetGlobal("assert", Module(L))
+// Assert is the loader of the assert module, the assertions of test files
+// (`etcdscript test`, LUA_API.md section 4):
+//
+//	assert.eq(a, b [, msg])          deep equality for tables, == otherwise
+//	assert.ne(a, b [, msg])
+//	assert.truthy(v [, msg]), assert.falsy(v [, msg])
+//	assert.near(a, b, eps [, msg])   |a - b| <= eps
+//	assert.match(s, pattern [, msg]) a Lua pattern
+//	assert.error(fn [, code_or_pattern [, msg]]) -> err
+//	assert.fail(msg)
+//	assert(v [, msg], ...)           Lua's own assert: the table is callable
+//
+// A failing assertion raises an error that starts with the file:line of
+// the assert call. require("assert") works in every run; a test run also
+// makes it the global assert (InstallAssert).
+func Assert(_ *luart.Runtime) lua.LGFunction { return loader(AssertTable) }
+
+// InstallAssert sets the global assert to a new assert module table and
+// registers it for require("assert").
+func InstallAssert(L *lua.LState) {
+	t := AssertTable(L)
+	L.SetGlobal("assert", t)
 	L.PreloadModule("assert", func(L *lua.LState) int {
-		L.Push(Module(L))
+		L.Push(t)
 		return 1
 	})
 }
 
-// Module returns a new assert module table.
-func Module(L *lua.LState) *lua.LTable {
+// AssertTable returns a new assert module table.
+func AssertTable(L *lua.LState) *lua.LTable {
 	m := L.CreateTable(0, 10)
 	for name, fn := range map[string]lua.LGFunction{
 		"eq":     assertEq,
@@ -67,7 +85,7 @@ func assertCall(L *lua.LState) int {
 func assertEq(L *lua.LState) int {
 	a, b := L.Get(1), L.Get(2)
 	if !deepEqual(L, a, b, nil) {
-		fail(L, "assert.eq", 3, "expected %s, got %s", Render(L, b), Render(L, a))
+		fail(L, "assert.eq", 3, "expected %s, got %s", renderValue(L, b), renderValue(L, a))
 	}
 	return 0
 }
@@ -75,21 +93,21 @@ func assertEq(L *lua.LState) int {
 func assertNe(L *lua.LState) int {
 	a, b := L.Get(1), L.Get(2)
 	if deepEqual(L, a, b, nil) {
-		fail(L, "assert.ne", 3, "both are %s", Render(L, a))
+		fail(L, "assert.ne", 3, "both are %s", renderValue(L, a))
 	}
 	return 0
 }
 
 func assertTruthy(L *lua.LState) int {
 	if v := L.Get(1); !lua.LVAsBool(v) {
-		fail(L, "assert.truthy", 2, "got %s", Render(L, v))
+		fail(L, "assert.truthy", 2, "got %s", renderValue(L, v))
 	}
 	return 0
 }
 
 func assertFalsy(L *lua.LState) int {
 	if v := L.Get(1); lua.LVAsBool(v) {
-		fail(L, "assert.falsy", 2, "got %s", Render(L, v))
+		fail(L, "assert.falsy", 2, "got %s", renderValue(L, v))
 	}
 	return 0
 }
@@ -137,7 +155,7 @@ func assertError(L *lua.LState) int {
 	if want != lua.LNil {
 		w := lua.LVAsString(want)
 		if !errorMatches(L, got, w) {
-			fail(L, "assert.error", 3, "expected an error matching %q, got %s", w, Render(L, got))
+			fail(L, "assert.error", 3, "expected an error matching %q, got %s", w, renderValue(L, got))
 		}
 	}
 	L.Push(got)
@@ -205,4 +223,17 @@ func deepEqual(L *lua.LState, a, b lua.LValue, seen map[tablePair]bool) bool {
 	m := 0
 	tb.ForEach(func(lua.LValue, lua.LValue) { m++ })
 	return n == m
+}
+
+// renderValue formats a Lua value for an assertion message: strings
+// quoted, tables as constructors with sorted keys, cut at a modest depth
+// and width so that a failure stays readable.
+func renderValue(L *lua.LState, v lua.LValue) string {
+	return luart.Render(v, luart.RenderOptions{Depth: 4, Items: 30, Other: func(v lua.LValue) string {
+		if _, ok := v.(*lua.LUserData); ok {
+			// Error objects and json.null have a __tostring worth showing.
+			return lua.LVAsString(L.ToStringMeta(v))
+		}
+		return v.String()
+	}})
 }
