@@ -66,10 +66,10 @@ type caseResult struct {
 
 // fileResult is what one test file gave.
 type fileResult struct {
-	path   string
-	cases  []caseResult
-	err    string // the file failed outside any case (set-up, syntax, etcd)
-	syntax bool
+	path    string
+	cases   []caseResult
+	err     string // the file failed outside any case (set-up, syntax, etcd)
+	syntax  bool
 	took    time.Duration
 	output  bytes.Buffer // what the file printed, and its report lines
 	printed bytes.Buffer // what the file printed alone (JUnit's system-out)
