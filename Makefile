@@ -10,6 +10,7 @@ PLAIN_PKGS = $(shell go list ./... | grep -v -E '/(client|luart|stdlib|internal|
 test: vet fmt
 	go test -race -timeout 20m $(RACE_PKGS)
 	go test -timeout 20m $(PLAIN_PKGS)
+	$(MAKE) test-scripts
 	FUZZTIME=$(or $(FUZZTIME),2000x) bench/fuzz-smoke.sh $(FUZZ_SMOKE)
 
 vet:
@@ -18,6 +19,14 @@ vet:
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# The scripts' own tests (scripts/**/*_test.lua), run as a user runs them:
+# etcdscript test, each file against an embedded etcd of its own.
+BIN = $(CURDIR)/.bin
+.PHONY: test-scripts
+test-scripts:
+	go build -o $(BIN)/ ./cmd/etcdscript ./cmd/etcdscript/etcdscript-etcd
+	$(BIN)/etcdscript test scripts
 
 .PHONY: bench fuzz-smoke
 

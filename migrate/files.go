@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // File is one migration file of a directory.
@@ -33,7 +34,10 @@ var fileNameRE = regexp.MustCompile(`^([0-9]+)_([A-Za-z0-9][A-Za-z0-9_.-]*)\.lua
 // LoadDir reads the migrations of dir, ordered by version. Every .lua file
 // must be named <version>_<slug>.lua with versions of one width (zero
 // padded) and no version twice; anything else is an error naming the file,
-// so a typo never makes a migration silently skipped.
+// so a typo never makes a migration silently skipped. The one exception is
+// a test file of `etcdscript test` (a name ending in _test.lua with no
+// version, such as migrations_test.lua), which may sit beside the
+// migrations it tests; a versioned name is a migration, whatever its end.
 func LoadDir(dir string) ([]File, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -50,6 +54,9 @@ func LoadDir(dir string) ([]File, error) {
 			continue
 		}
 		m := fileNameRE.FindStringSubmatch(name)
+		if m == nil && strings.HasSuffix(name, "_test.lua") {
+			continue
+		}
 		if m == nil {
 			return nil, fmt.Errorf("migration file %s: want <version>_<slug>.lua, e.g. 0001_add_flags.lua", filepath.Join(dir, name))
 		}
