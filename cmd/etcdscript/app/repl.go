@@ -69,7 +69,7 @@ func runREPL(c *cli.Context, p Process) error {
 	defer stopSigs()
 
 	ctx, cancelStart := context.WithCancel(context.Background())
-	e, closeEngine, err := newEngine(ctx, c, p, nil)
+	e, closeEngine, err := newEngine(ctx, c, p, nil, p.Stdout)
 	cancelStart()
 	if err != nil {
 		return err

@@ -23,7 +23,8 @@ func runCommand(p Process) *cli.Command {
 		Description: "The script gets ARGS as arg[1..n] and as the main chunk's `...`; arg[0] is FILE.\n" +
 			"Global flags may come before or after `run`; everything after FILE is the script's.\n" +
 			"With -w json the script's return values are printed as JSON: one value as itself,\n" +
-			"several as an array, none as null (--hex writes strings as hex).",
+			"several as an array, none as null (--hex writes strings as hex); stdout then holds\n" +
+			"only that JSON, and print and io.write go to stderr.",
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
 				return usageErrorf("run needs a script file (or - for stdin)")
@@ -55,7 +56,13 @@ func runScript(c *cli.Context, p Process, file string, args []string) error {
 	if file == "-" {
 		stdin = nil // the script was the input
 	}
-	e, closeEngine, err := newEngine(ctx, c, p, stdin)
+	// With -w json stdout carries the JSON document alone, so that it can
+	// be piped to jq; what the script prints goes to stderr.
+	stdout := p.Stdout
+	if format == "json" {
+		stdout = p.Stderr
+	}
+	e, closeEngine, err := newEngine(ctx, c, p, stdin, stdout)
 	if err != nil {
 		return interruptedOr(ctx, err)
 	}
@@ -92,8 +99,9 @@ func writeOut(c *cli.Context) (string, error) {
 
 // newEngine makes the engine of run and repl from the global flags: the
 // default client is made at the first etcd call; --embedded starts its
-// server first. close releases both.
-func newEngine(ctx context.Context, c *cli.Context, p Process, stdin io.Reader) (*engine.Engine, func(), error) {
+// server first. close releases both. The script's print and io.write go
+// to stdout.
+func newEngine(ctx context.Context, c *cli.Context, p Process, stdin io.Reader, stdout io.Writer) (*engine.Engine, func(), error) {
 	if c.String(flagDataDir) != "" && !c.Bool(flagEmbedded) {
 		return nil, nil, usageErrorf("--data-dir needs --embedded")
 	}
@@ -131,7 +139,7 @@ func newEngine(ctx context.Context, c *cli.Context, p Process, stdin io.Reader) 
 	ecfg := engine.Config{
 		Connect:     connector(cfg),
 		Namespace:   c.String(flagNamespace),
-		Stdout:      p.Stdout,
+		Stdout:      stdout,
 		Stderr:      p.Stderr,
 		Stdin:       stdin,
 		NoSandbox:   !c.Bool(flagSandbox),
