@@ -68,7 +68,7 @@ func newApp(p Process) *cli.App {
 		// urfave/cli would call os.Exit itself; Main maps errors instead.
 		ExitErrHandler: func(*cli.Context, error) {},
 		Before:         applyConfigFile,
-		OnUsageError:         onUsageError,
+		OnUsageError:   onUsageError,
 		Commands: withUsageErrors([]*cli.Command{
 			runCommand(p),
 			checkCommand(p),
