@@ -39,6 +39,10 @@ func Main(p Process) int {
 	}
 	dropEmptyEnv()
 	app := newApp(p)
+	if isCompletion(p.Args) {
+		complete(app, p.Args[1:len(p.Args)-1], p.Stdout)
+		return ExitOK
+	}
 	err := app.Run(hoistGlobalFlags(app, p.Args))
 	code := exitCode(err)
 	if err != nil {
@@ -55,15 +59,16 @@ func Main(p Process) int {
 
 func newApp(p Process) *cli.App {
 	return &cli.App{
-		Name:                 "etcdscript",
-		Usage:                "run Lua scripts against etcd",
-		Version:              Version,
-		HideVersion:          true,
-		Reader:               p.Stdin,
-		Writer:               p.Stdout,
-		ErrWriter:            p.Stderr,
-		Flags:                globalFlags(),
-		EnableBashCompletion: true,
+		Name:        "etcdscript",
+		Usage:       "run Lua scripts against etcd",
+		Version:     Version,
+		HideVersion: true,
+		Reader:      p.Stdin,
+		Writer:      p.Stdout,
+		ErrWriter:   p.Stderr,
+		Flags:       globalFlags(),
+		// Completion requests never reach urfave/cli: Main answers them.
+		EnableBashCompletion: false,
 		Suggest:              true,
 		// urfave/cli would call os.Exit itself; Main maps errors instead.
 		ExitErrHandler: func(*cli.Context, error) {},
