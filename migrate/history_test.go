@@ -16,14 +16,22 @@ return {
 }
 `
 
-// runs returns the history as "version/run:direction:status" strings.
-func runs(t *testing.T, recs []migrate.Record) []string {
+// checkRuns reads r's history and compares it, as
+// "version/run:direction:status" words, with want; it returns the records.
+func checkRuns(t *testing.T, e *env, r *migrate.Runner, want string) []migrate.Record {
 	t.Helper()
-	var out []string
-	for _, r := range recs {
-		out = append(out, fmt.Sprintf("%d/%d:%s:%s", r.Version, r.Run, r.Direction, r.Status))
+	hist, err := r.History(e.ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	var got []string
+	for _, rec := range hist {
+		got = append(got, fmt.Sprintf("%d/%d:%s:%s", rec.Version, rec.Run, rec.Direction, rec.Status))
+	}
+	if g := strings.Join(got, " "); g != want {
+		t.Errorf("history:\n got %s\nwant %s", g, want)
+	}
+	return hist
 }
 
 // TestEveryRunIsKept: up, down and up again, then force below the head,
@@ -47,15 +55,7 @@ func TestEveryRunIsKept(t *testing.T) {
 	if err := r.Force(e.ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	hist, err := r.History(e.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := strings.Join(runs(t, hist), " ")
-	want := "1/1:up:applied 2/1:up:applied 3/1:up:applied 3/2:down:reverted 3/3:up:applied 3/4:down:forced"
-	if got != want {
-		t.Errorf("history:\n got %s\nwant %s", got, want)
-	}
+	hist := checkRuns(t, e, r, "1/1:up:applied 2/1:up:applied 3/1:up:applied 3/2:down:reverted 3/3:up:applied 3/4:down:forced")
 	for _, rec := range hist {
 		if rec.User == "" || rec.Host == "" || rec.StartRevision == 0 {
 			t.Errorf("run %d/%d lacks who ran it or its start revision: %+v", rec.Version, rec.Run, rec)
@@ -100,13 +100,5 @@ func TestHistoryOfEarlierReleasesIsRead(t *testing.T) {
 	if _, err := r.Down(e.ctx, migrate.DownOptions{To: 0, All: true}); err != nil {
 		t.Fatal(err)
 	}
-	hist, err := r.History(e.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := strings.Join(runs(t, hist), " ")
-	want := "1/0:up:applied 2/1:up:applied 2/2:down:reverted 1/1:down:reverted"
-	if got != want {
-		t.Errorf("history:\n got %s\nwant %s", got, want)
-	}
+	checkRuns(t, e, r, "1/0:up:applied 2/1:up:applied 2/2:down:reverted 1/1:down:reverted")
 }

@@ -85,7 +85,7 @@ func newApp(p Process) *cli.App {
 		}),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return usageErrorf("unknown command %q (see etcdscript --help)", c.Args().First())
+				return &usageError{msg: fmt.Sprintf("unknown command %q", c.Args().First()), hint: usageHint(c)}
 			}
 			return cli.ShowAppHelp(c)
 		},
