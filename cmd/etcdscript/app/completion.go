@@ -202,7 +202,8 @@ var fishCompletion = strings.TrimLeft(`
 function __etcdscript_complete
     set -l words (commandline -opc)
     set -l cur (commandline -ct)
-    set -l out ($words "$cur" `+completeFlag+` 2>/dev/null)
+    # fish does not take a variable as a command name; command does.
+    set -l out (command $words "$cur" `+completeFlag+` 2>/dev/null)
     switch "$out[1]"
         case `+completeLua+`
             __fish_complete_suffix .lua
