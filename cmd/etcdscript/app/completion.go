@@ -206,7 +206,7 @@ function __etcdscript_complete
     set -l out (command $words "$cur" `+completeFlag+` 2>/dev/null)
     switch "$out[1]"
         case `+completeLua+`
-            __fish_complete_suffix .lua
+            __fish_complete_path "$cur" | string match -r -- '^[^\t]*(?:/|\.lua)(?:\t.*)?$'
         case `+completeFiles+`
             __fish_complete_path "$cur"
         case `+completeDirs+`
