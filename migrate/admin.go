@@ -11,8 +11,8 @@ import (
 
 // DownOptions choose what Down reverts.
 type DownOptions struct {
-	// To is the version to end at (it stays applied); 0 with Steps 0
-	// means one step down.
+	// To is the version to end at (it stays applied); 0 means one step
+	// down.
 	To int64
 	// All reverts every applied migration.
 	All bool
