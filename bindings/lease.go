@@ -54,7 +54,7 @@ func (c *conn) leaseGrant(L *lua.LState) int {
 	a := luart.Args{L: L, Fn: fn}
 	secs := a.Number(1, "ttl")
 	if !(secs > 0) || math.IsInf(secs, 0) || secs > math.MaxInt32 {
-		a.Fail(1, "ttl", "a positive number of seconds expected, got %v", secs)
+		a.Fail(1, "ttl", "a number of seconds from 1 to 2147483647 (2^31-1, etcd's limit) expected, got %v", secs)
 	}
 	ttl := int64(math.Ceil(secs))
 	lease, err := c.lease()

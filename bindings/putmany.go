@@ -143,7 +143,7 @@ func (c *conn) putMany(L *lua.LState) int {
 	}
 	if f := j.failed; f != nil {
 		e := *c.m.newError(fn, f.first, f.err)
-		e.Message = fmt.Sprintf("batch %d (%s from %q) failed; %d keys were written: %s", f.n, plural(f.count, "key"), f.first, j.written, e.Message)
+		e.Message = fmt.Sprintf("batch %d (%s from %q) failed; at least %d keys were written: %s", f.n, plural(f.count, "key"), f.first, j.written, e.Message)
 		e.Cause = f.err
 		luart.Raise(L, &e)
 	}

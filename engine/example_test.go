@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"go/ast"
+	"go/doc"
+	"go/parser"
+	"go/token"
 	"log"
 	"strings"
+	"testing"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -17,7 +22,7 @@ import (
 
 // A Go program embeds the engine: it gives scripts its client, a module of
 // its own written in Go, and writers that capture what they print.
-func Example() {
+func ExampleNew() {
 	ctx := context.Background()
 
 	// An etcd server inside this process; a real program dials its cluster.
@@ -103,4 +108,36 @@ end
 	// Output:
 	// check.lua:4: limit too high: 12
 	// runtime 4 1
+}
+
+// TestEmbeddingExampleIsDocumented: the README's embedding example is
+// attached to New, so that the documentation of New shows it; an example
+// named plain Example is attached to nothing a reader looks up.
+func TestEmbeddingExampleIsDocumented(t *testing.T) {
+	fset := token.NewFileSet()
+	var files []*ast.File
+	for _, name := range []string{"example_test.go", "engine.go"} {
+		f, err := parser.ParseFile(fset, name, nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	pkg, err := doc.NewFromFiles(fset, files, "github.com/etcdscript/etcdscript/engine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	funcs := pkg.Funcs
+	for _, typ := range pkg.Types {
+		funcs = append(funcs, typ.Funcs...) // New, returning *Engine, is listed with Engine
+	}
+	for _, f := range funcs {
+		if f.Name == "New" {
+			if len(f.Examples) == 0 {
+				t.Fatal("engine.New has no example: name the embedding example ExampleNew")
+			}
+			return
+		}
+	}
+	t.Fatal("engine.New not found in engine.go")
 }

@@ -11,8 +11,8 @@ import (
 
 // DownOptions choose what Down reverts.
 type DownOptions struct {
-	// To is the version to end at (it stays applied); 0 with Steps 0
-	// means one step down.
+	// To is the version to end at (it stays applied); 0 means one step
+	// down.
 	To int64
 	// All reverts every applied migration.
 	All bool
@@ -63,7 +63,9 @@ func (r *Runner) downList(p *plan, s *snapshot, to int64) []File {
 // Force records version v as the head without running anything, and clears
 // a dirty state: the way out after a failed or interrupted migration, once
 // someone has looked at what it wrote. A dirty migration at or below v is
-// recorded as forced (applied); one above v as failed (pending again).
+// recorded as failed; each version up to v that was not applied gets a
+// run forced up (applied), each one above v that was applied a run forced
+// down (pending again). Earlier runs stay in the history as they were.
 func (r *Runner) Force(ctx context.Context, v int64) error {
 	if v < 0 {
 		return refused("force: version %d is negative", v)
@@ -90,23 +92,30 @@ func (r *Runner) Force(ctx context.Context, v int64) error {
 	}
 	var recs []*Record
 	now := time.Now().UTC()
-	// Every version up to v with a file counts as applied; above v, a
-	// record that says applied is turned back to pending.
+	// Every version up to v with a file counts as applied, and none above
+	// it. Each change is a run of its own, so that the runs before it
+	// stay in the history as they were.
 	for _, f := range files {
 		rec := s.history[f.Version]
-		switch {
-		case f.Version <= v && (rec == nil || !isApplied(rec.Status)):
-			nr := r.newRecord(f, StatusForced, "up", s.rev)
-			nr.EndedAt = now
-			recs = append(recs, nr)
-		case f.Version > v && rec != nil && (isApplied(rec.Status) || rec.Status == StatusStarted):
+		if rec != nil && rec.Status == StatusStarted {
+			// The run that left the state dirty never finished.
 			cp := *rec
 			cp.Status, cp.EndedAt = StatusFailed, now
-			if cp.Error == "" {
-				cp.Error = fmt.Sprintf("marked not applied by force %d", v)
-			}
+			cp.Error = fmt.Sprintf("did not finish; the state was forced to %d", v)
 			recs = append(recs, &cp)
 		}
+		var direction string
+		switch {
+		case f.Version <= v && (rec == nil || !rec.applied()):
+			direction = "up"
+		case f.Version > v && rec != nil && rec.applied():
+			direction = "down"
+		default:
+			continue
+		}
+		nr := r.newRecord(s, f, StatusForced, direction)
+		nr.EndedAt = now
+		recs = append(recs, nr)
 	}
 	txnOps := []client.Op{r.stateOp(State{Head: v})}
 	for _, rec := range recs {
@@ -136,7 +145,7 @@ func (r *Runner) Repair(ctx context.Context) ([]int64, error) {
 	var txnOps []client.Op
 	for _, f := range files {
 		rec := s.history[f.Version]
-		if rec == nil || !isApplied(rec.Status) || rec.Checksum == f.Checksum {
+		if rec == nil || !rec.applied() || rec.Checksum == f.Checksum {
 			continue
 		}
 		cp := *rec
@@ -169,7 +178,7 @@ func (r *Runner) Baseline(ctx context.Context, v int64) error {
 		return err
 	}
 	for ver, rec := range s.history {
-		if isApplied(rec.Status) {
+		if rec.applied() {
 			return refused("baseline: migration %d is already recorded as %s; baseline is for a set with no history", ver, rec.Status)
 		}
 	}
@@ -179,7 +188,7 @@ func (r *Runner) Baseline(ctx context.Context, v int64) error {
 		if f.Version > v {
 			break
 		}
-		rec := r.newRecord(f, StatusBaselined, "up", s.rev)
+		rec := r.newRecord(s, f, StatusBaselined, "up")
 		rec.EndedAt = now
 		txnOps = append(txnOps, r.recordOp(rec))
 	}
@@ -235,9 +244,9 @@ func (r *Runner) Status(ctx context.Context) (*Report, error) {
 			switch {
 			case s.state.Dirty && s.state.InProgress == f.Version:
 				e.Status = "dirty"
-			case isApplied(rec.Status) && rec.Checksum != "" && rec.Checksum != f.Checksum:
+			case rec.applied() && rec.Checksum != "" && rec.Checksum != f.Checksum:
 				e.Status, e.RecordedChecksum = "checksum-changed", rec.Checksum
-			case isApplied(rec.Status):
+			case rec.applied():
 				e.Status, e.AppliedAt = rec.Status, rec.EndedAt
 			case rec.Status == StatusFailed:
 				e.Status = "failed"
@@ -255,7 +264,7 @@ func (r *Runner) Status(ctx context.Context) (*Report, error) {
 		rep.Entries = append(rep.Entries, e)
 	}
 	for v, rec := range s.history {
-		if !seen[v] && isApplied(rec.Status) && rec.Status != StatusBaselined {
+		if !seen[v] && rec.applied() && rec.Status != StatusBaselined {
 			rep.Entries = append(rep.Entries, Entry{Version: v, Name: rec.Name, Status: "missing-file", RecordedChecksum: rec.Checksum})
 			rep.Clean = false
 		}
@@ -265,26 +274,36 @@ func (r *Runner) Status(ctx context.Context) (*Report, error) {
 	case s.state.Dirty:
 		rep.Next = fmt.Sprintf("migration %d is dirty: %s", s.state.InProgress, r.nextForDirty(s.state.InProgress))
 	case pending > 0:
-		rep.Next = "run `etcdscript migrate up`"
+		rep.Next = "run `" + r.command("up") + "`"
 	}
 	for _, e := range rep.Entries {
 		if e.Status == "checksum-changed" {
-			rep.Next = fmt.Sprintf("%s changed after it was applied: revert it, or run `etcdscript migrate repair`", e.Name)
+			rep.Next = fmt.Sprintf("%s changed after it was applied: revert it, or run `%s`", e.Name, r.command("repair"))
 		}
 	}
 	return rep, nil
 }
 
-// History returns every history record, by version.
+// History returns the record of every run ever started, in the order they
+// started (by etcd revision), records of earlier releases included.
 func (r *Runner) History(ctx context.Context) ([]Record, error) {
 	s, err := r.read(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Record, 0, len(s.history))
-	for _, rec := range s.history {
+	out := make([]Record, 0, len(s.runs))
+	for _, rec := range s.runs {
 		out = append(out, *rec)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.StartRevision != b.StartRevision {
+			return a.StartRevision < b.StartRevision
+		}
+		if a.Version != b.Version {
+			return a.Version < b.Version
+		}
+		return a.Run < b.Run
+	})
 	return out, nil
 }

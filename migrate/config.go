@@ -39,6 +39,11 @@ type Config struct {
 	Host, User string
 	// Log receives progress lines ("applying 0002_x.lua"); nil discards.
 	Log io.Writer
+	// Command is the command line that reaches this set, with the flags
+	// that locate it (e.g. "etcdscript migrate --dir db/migrations"):
+	// errors and status say what to run next as Command followed by a
+	// subcommand, so that it can be pasted. "" means "etcdscript migrate".
+	Command string
 }
 
 // Executor runs the Lua code of migration files.
@@ -86,6 +91,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Log == nil {
 		c.Log = io.Discard
+	}
+	if c.Command == "" {
+		c.Command = "etcdscript migrate"
 	}
 	return c
 }

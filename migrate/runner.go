@@ -32,10 +32,13 @@ func New(cfg Config) (*Runner, error) {
 
 // snapshot is the state and history read at one revision.
 type snapshot struct {
-	state   State
-	token   int64 // mod revision of the state key (0: none yet)
-	rev     int64
+	state State
+	token int64 // mod revision of the state key (0: none yet)
+	rev   int64
+	// history is the last run of each version, which says whether it is
+	// applied; runs is every run, by version and run.
 	history map[int64]*Record
+	runs    []*Record
 }
 
 func (r *Runner) read(ctx context.Context) (*snapshot, error) {
@@ -55,19 +58,22 @@ func (r *Runner) read(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrate: read history: %w", err)
 	}
+	// Keys sort by version, then run, so the last record of a version
+	// read is its latest run.
 	for _, h := range hist.Kvs {
 		rec := new(Record)
 		if err := json.Unmarshal(h.Value, rec); err != nil {
 			return nil, fmt.Errorf("migrate: history record %s is not valid JSON: %w", h.Key, err)
 		}
+		v, run, err := r.keys.parseHistoryKey(string(h.Key))
+		if err != nil {
+			return nil, err
+		}
+		rec.Version, rec.Run, rec.key = v, run, string(h.Key)
 		s.history[rec.Version] = rec
+		s.runs = append(s.runs, rec)
 	}
 	return s, nil
-}
-
-// isApplied reports whether a history status counts as applied.
-func isApplied(status string) bool {
-	return status == StatusApplied || status == StatusBaselined || status == StatusForced
 }
 
 // lock takes the migration lock: a mutex on a lease that expires LockTTL
@@ -124,7 +130,7 @@ func (r *Runner) validate(files []File, s *snapshot) (*plan, error) {
 	sort.Slice(versions, func(i, j int) bool { return versions[i] < versions[j] })
 	for _, v := range versions {
 		rec := s.history[v]
-		if !isApplied(rec.Status) {
+		if !rec.applied() {
 			continue
 		}
 		p.applied = append(p.applied, v)
@@ -136,15 +142,15 @@ func (r *Runner) validate(files []File, s *snapshot) (*plan, error) {
 			return nil, refused("applied migration %d (%s) has no file in %s: restore it", v, rec.Name, r.cfg.Dir)
 		}
 		if rec.Checksum != "" && rec.Checksum != f.Checksum {
-			return nil, refused("%s (version %d) changed after it was applied: recorded checksum %s, file checksum %s; revert the edit, or run `etcdscript migrate repair` if it was intended", f.Path, v, rec.Checksum, f.Checksum)
+			return nil, refused("%s (version %d) changed after it was applied: recorded checksum %s, file checksum %s; revert the edit, or run `%s` if it was intended", f.Path, v, rec.Checksum, f.Checksum, r.command("repair"))
 		}
 	}
 	for _, f := range files {
-		if rec, ok := s.history[f.Version]; ok && isApplied(rec.Status) {
+		if rec, ok := s.history[f.Version]; ok && rec.applied() {
 			continue
 		}
 		if f.Version < s.state.Head && !r.cfg.AllowOutOfOrder {
-			return nil, refused("%s (version %d) is pending but sorts below the head %d (merged late?); run with --allow-out-of-order to apply it", f.Path, f.Version, s.state.Head)
+			return nil, refused("%s (version %d) is pending but sorts below the head %d (merged late?); run `%s` to apply it", f.Path, f.Version, s.state.Head, r.command("up --allow-out-of-order"))
 		}
 		p.pending = append(p.pending, f)
 	}
@@ -159,13 +165,27 @@ func (r *Runner) describe(v int64, p *plan) string {
 }
 
 func (r *Runner) nextForDirty(v int64) string {
-	return fmt.Sprintf("check what it wrote, then run `etcdscript migrate force %d` if it completed, or `etcdscript migrate force %d` to mark it not applied (then fix it and run up again)", v, v-1)
+	return fmt.Sprintf("check what it wrote, then run `%s` if it completed, or `%s` to mark it not applied (then fix it and run up again)",
+		r.command(fmt.Sprintf("force %d", v)), r.command(fmt.Sprintf("force %d", v-1)))
 }
 
-func (r *Runner) newRecord(f File, status, direction string, rev int64) *Record {
+// command is a command line to suggest: Config.Command, which carries the
+// flags that locate this set, then args.
+func (r *Runner) command(args string) string {
+	return r.cfg.Command + " " + args
+}
+
+// newRecord starts the record of a new run of f: the run after the latest
+// one in s.
+func (r *Runner) newRecord(s *snapshot, f File, status, direction string) *Record {
+	run := int64(1)
+	if last := s.history[f.Version]; last != nil {
+		run = last.Run + 1
+	}
 	return &Record{
-		Version: f.Version, Name: f.Name(), Checksum: f.Checksum, Status: status, Direction: direction,
-		StartedAt: time.Now().UTC(), Host: r.cfg.Host, User: r.cfg.User, StartRevision: rev,
+		Version: f.Version, Run: run, Name: f.Name(), Checksum: f.Checksum, Status: status, Direction: direction,
+		StartedAt: time.Now().UTC(), Host: r.cfg.Host, User: r.cfg.User, StartRevision: s.rev,
+		key: r.keys.history(f.Version, run),
 	}
 }
 
@@ -174,8 +194,13 @@ func (r *Runner) stateOp(st State) client.Op {
 	return client.OpPut(r.keys.state(), encode(st))
 }
 
+// recordOp writes rec where it was read from, or at its run's key.
 func (r *Runner) recordOp(rec *Record) client.Op {
-	return client.OpPut(r.keys.history(rec.Version), encode(rec))
+	key := rec.key
+	if key == "" {
+		key = r.keys.history(rec.Version, rec.Run)
+	}
+	return client.OpPut(key, encode(rec))
 }
 
 // tokenCmp holds while nobody changed the state since it was read.

@@ -3,6 +3,8 @@ package migrate
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -29,10 +31,14 @@ const (
 	StatusReverted  = "reverted"
 )
 
-// Record is the JSON document at <prefix>history/<version>: one per
-// migration ever started.
+// Record is the JSON document of one run of one migration, at
+// <prefix>history/<version>/<run>: one per run ever started (up, down,
+// force, baseline), so that history shows every run. Run counts the runs
+// of a version from 1. Records written by releases before runs were kept
+// apart sit at <prefix>history/<version> and read as run 0.
 type Record struct {
 	Version       int64     `json:"version"`
+	Run           int64     `json:"run,omitempty"`
 	Name          string    `json:"name"`
 	Checksum      string    `json:"checksum"`
 	Status        string    `json:"status"`
@@ -44,6 +50,19 @@ type Record struct {
 	StartRevision int64     `json:"start_revision,omitempty"`
 	EndRevision   int64     `json:"end_revision,omitempty"`
 	Error         string    `json:"error,omitempty"`
+
+	key string // where it was read from, or is to be written
+}
+
+// applied reports whether the version counts as applied after this run.
+func (rec *Record) applied() bool {
+	switch rec.Status {
+	case StatusApplied, StatusBaselined:
+		return true
+	case StatusForced:
+		return rec.Direction != "down"
+	}
+	return false
 }
 
 // keys are the etcd keys of one migration set.
@@ -52,9 +71,27 @@ type keys struct{ prefix string }
 func (k keys) lock() string  { return k.prefix + "lock" }
 func (k keys) state() string { return k.prefix + "state" }
 
-// history keys are zero-padded so that they sort by version.
-func (k keys) history(v int64) string { return fmt.Sprintf("%shistory/%020d", k.prefix, v) }
-func (k keys) historyPrefix() string  { return k.prefix + "history/" }
+// history keys are zero-padded so that they sort by version, then run.
+func (k keys) history(v, run int64) string {
+	return fmt.Sprintf("%shistory/%020d/%020d", k.prefix, v, run)
+}
+func (k keys) historyPrefix() string { return k.prefix + "history/" }
+
+// parseHistoryKey returns the version and run a history key names: run 0
+// for the one-record-per-version layout of earlier releases.
+func (k keys) parseHistoryKey(key string) (version, run int64, err error) {
+	rest := strings.TrimPrefix(key, k.historyPrefix())
+	v, r, hasRun := strings.Cut(rest, "/")
+	if version, err = strconv.ParseInt(v, 10, 64); err != nil {
+		return 0, 0, fmt.Errorf("migrate: history key %s does not name a version", key)
+	}
+	if hasRun {
+		if run, err = strconv.ParseInt(r, 10, 64); err != nil {
+			return 0, 0, fmt.Errorf("migrate: history key %s does not name a run", key)
+		}
+	}
+	return version, run, nil
+}
 
 func encode(v any) string {
 	b, err := json.Marshal(v)

@@ -114,7 +114,7 @@ func (r *Runner) loadAll(files []File) (map[int64]*Migration, error) {
 // apply runs one migration in one direction and records it.
 func (r *Runner) apply(ctx context.Context, sess *concurrency.Session, m *concurrency.Mutex, s *snapshot, mig *Migration, direction string) (int64, error) {
 	f := mig.File
-	rec := r.newRecord(f, StatusStarted, direction, s.rev)
+	rec := r.newRecord(s, f, StatusStarted, direction)
 	// An out-of-order version applied below the head leaves the head.
 	newHead := max(s.state.Head, f.Version)
 	if direction == "down" {
@@ -142,12 +142,16 @@ func (r *Runner) apply(ctx context.Context, sess *concurrency.Session, m *concur
 		cancel()
 		return 0, &FailedError{Version: f.Version, File: f.Path, Err: runErr, Next: "the state is dirty: " + r.nextForDirty(f.Version)}
 	}
-	// 3. Record success.
+	// 3. Record success, with the revision its writes ended at.
 	rec.Status = StatusApplied
 	if direction == "down" {
 		rec.Status = StatusReverted
 	}
-	rec.EndRevision = s.token
+	end, err := r.cfg.Client.Get(ctx, r.keys.state())
+	if err != nil {
+		return 0, fmt.Errorf("migrate: read the revision after %s: %w", f.Name(), err)
+	}
+	rec.EndRevision = end.Header.Revision
 	st := State{Head: newHead}
 	rev, err := r.commitBookkeeping(ctx, m, s, r.stateOp(st), r.recordOp(rec))
 	if err != nil {
@@ -156,6 +160,18 @@ func (r *Runner) apply(ctx context.Context, sess *concurrency.Session, m *concur
 	s.state = st
 	s.history[f.Version] = rec
 	return rev, nil
+}
+
+// recordRevisions sets the revisions of an atomic run once its one txn
+// committed at rev. Best effort: the run is applied whether or not this
+// lands.
+func (r *Runner) recordRevisions(ctx context.Context, m *concurrency.Mutex, s *snapshot, rec *Record, rev int64) {
+	rec.EndRevision = rev
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	// The state goes with it: commitBookkeeping takes the txn's revision
+	// as the state's new token.
+	_, _ = r.commitBookkeeping(bctx, m, s, r.stateOp(s.state), r.recordOp(rec))
 }
 
 // applyAtomic runs up against a buffering facade and commits its writes and
@@ -168,6 +184,7 @@ func (r *Runner) applyAtomic(ctx context.Context, m *concurrency.Mutex, s *snaps
 		return 0, err
 	}
 	buf := newBufferedKV(r.cfg.Client.KV, cur.Header.Revision)
+	rec.StartRevision = cur.Header.Revision // what it read
 	if err := r.cfg.Exec.Run(ctx, mig, direction, buf); err != nil {
 		return 0, &FailedError{Version: f.Version, File: f.Path, Err: err, Next: "atomic: nothing was committed; fix it and run up again"}
 	}
@@ -183,7 +200,7 @@ func (r *Runner) applyAtomic(ctx context.Context, m *concurrency.Mutex, s *snaps
 	}
 	resp, err := r.cfg.Client.Txn(ctx).If(cmps...).Then(ops...).Commit()
 	if err != nil {
-		return 0, &FailedError{Version: f.Version, File: f.Path, Err: err, Next: "atomic: the commit failed; check with `etcdscript migrate status`"}
+		return 0, &FailedError{Version: f.Version, File: f.Path, Err: err, Next: "atomic: the commit failed; check with `" + r.command("status") + "`"}
 	}
 	if !resp.Succeeded {
 		key, kerr := buf.changedKey(ctx)
@@ -196,6 +213,7 @@ func (r *Runner) applyAtomic(ctx context.Context, m *concurrency.Mutex, s *snaps
 	s.token = resp.Header.Revision
 	s.state = st
 	s.history[f.Version] = rec
+	r.recordRevisions(ctx, m, s, rec, resp.Header.Revision)
 	return resp.Header.Revision, nil
 }
 
@@ -207,7 +225,7 @@ var ErrConflict = errors.New("atomic migration conflict: nothing committed")
 func (r *Runner) headBelow(s *snapshot, v int64) int64 {
 	var head int64
 	for ver, rec := range s.history {
-		if ver < v && isApplied(rec.Status) && ver > head {
+		if ver < v && rec.applied() && ver > head {
 			head = ver
 		}
 	}

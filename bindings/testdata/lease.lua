@@ -48,6 +48,11 @@ test("fractional ttls round up", function()
   l:revoke()
 end)
 
+test("a ttl over etcd's limit names the limit", function()
+  local err = assert.error(function() etcd.lease.grant(8e9) end, "invalid_argument")
+  assert.match(err.message, "from 1 to 2147483647")
+end)
+
 test("ttl, with and without keys", function()
   local l = etcd.lease.grant(60)
   etcd.put(P .. "k1", "v", {lease = l})

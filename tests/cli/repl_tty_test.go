@@ -121,6 +121,59 @@ func TestREPLOnATerminal(t *testing.T) {
 	}
 }
 
+// TestREPLHistoryOnATerminalWithoutSize: on a terminal that reports no
+// size, arrow keys still recall history (not "Invalid token near '^['");
+// the history file is private (0600, even when it existed as 0644) and
+// keeps no line that sets a password, a secret or a token.
+func TestREPLHistoryOnATerminalWithoutSize(t *testing.T) {
+	home := t.TempDir()
+	hist := filepath.Join(home, ".etcdscript_history")
+	if err := os.WriteFile(hist, []byte("old = 1\npassword = 'leaked'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(hist, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	repl := startOnTTYSized(t, home, nil, "ETCDCTL_ENDPOINTS="+deadEndpoint(t))
+	repl.expect("> ")
+	repl.send("print('recalled')\r")
+	repl.expect("recalled\r\n")
+	repl.send("password = 'hunter2'\r")
+	repl.expect("> ")
+	repl.send(`c = etcd.connect{endpoints = {"127.0.0.1:1"}, username = "u", password = "p"}` + "\r")
+	repl.expect("> ")
+	repl.send("api_token = 'x'\r")
+	repl.expect("> ")
+	repl.send("\x1b[A\r") // the up arrow: the last line kept
+	repl.expect("recalled\r\n")
+	repl.send("\x04")
+	if err := repl.wait(); err != nil {
+		t.Fatalf("repl ended with %v\n%s", err, repl.output())
+	}
+	if strings.Contains(repl.output(), "Invalid token") {
+		t.Errorf("an arrow key reached Lua:\n%s", repl.output())
+	}
+	fi, err := os.Stat(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("history file mode %v, want 0600", fi.Mode().Perm())
+	}
+	data, err := os.ReadFile(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"hunter2", "leaked", "password", "api_token", "\x1b"} {
+		if strings.Contains(string(data), secret) {
+			t.Errorf("the history file keeps %q:\n%s", secret, data)
+		}
+	}
+	if !strings.Contains(string(data), "old = 1\n") || !strings.Contains(string(data), "print('recalled')\n") {
+		t.Errorf("the history file lost lines:\n%s", data)
+	}
+}
+
 // tty is a command running on a pseudo-terminal.
 type tty struct {
 	t      *testing.T
@@ -137,11 +190,18 @@ type tty struct {
 // controlling terminal, stdin, stdout and stderr.
 func startOnTTY(t *testing.T, home string, env ...string) *tty {
 	t.Helper()
+	return startOnTTYSized(t, home, &unix.Winsize{Row: 24, Col: 80}, env...)
+}
+
+// startOnTTYSized is startOnTTY on a terminal of size ws; nil leaves the
+// size unset (0x0), as on a serial console.
+func startOnTTYSized(t *testing.T, home string, ws *unix.Winsize, env ...string) *tty {
+	t.Helper()
 	bin, err := exec.LookPath("etcdscript")
 	if err != nil {
 		t.Fatal(err)
 	}
-	master, slave, err := openPTY()
+	master, slave, err := openPTY(ws)
 	if err != nil {
 		t.Skipf("no pseudo-terminal here: %v", err)
 	}
@@ -230,8 +290,9 @@ func (tt *tty) wait() error {
 	}
 }
 
-// openPTY opens a pseudo-terminal pair (/dev/ptmx) with an 80x24 window.
-func openPTY() (master, slave *os.File, err error) {
+// openPTY opens a pseudo-terminal pair (/dev/ptmx) with a window of size
+// ws (none when nil).
+func openPTY(ws *unix.Winsize) (master, slave *os.File, err error) {
 	master, err = os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, nil, err
@@ -251,7 +312,10 @@ func openPTY() (master, slave *os.File, err error) {
 		master.Close()
 		return nil, nil, err
 	}
-	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 80}); err != nil {
+	if ws == nil {
+		return master, slave, nil
+	}
+	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, ws); err != nil {
 		master.Close()
 		slave.Close()
 		return nil, nil, err

@@ -7,6 +7,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -36,11 +39,19 @@ func Main(p Process) int {
 	}
 	dropEmptyEnv()
 	app := newApp(p)
+	if isCompletion(p.Args) {
+		complete(app, p.Args[1:len(p.Args)-1], p.Stdout)
+		return ExitOK
+	}
 	err := app.Run(hoistGlobalFlags(app, p.Args))
 	code := exitCode(err)
 	if err != nil {
 		if e, ok := asExit(err); !ok || e.err != nil {
 			fmt.Fprintf(p.Stderr, "Error: %v\n", err)
+		}
+		var ue *usageError
+		if errors.As(err, &ue) && ue.hint != "" {
+			fmt.Fprintln(p.Stderr, ue.hint)
 		}
 	}
 	return code
@@ -48,23 +59,22 @@ func Main(p Process) int {
 
 func newApp(p Process) *cli.App {
 	return &cli.App{
-		Name:                 "etcdscript",
-		Usage:                "run Lua scripts against etcd",
-		Version:              Version,
-		HideVersion:          true,
-		Reader:               p.Stdin,
-		Writer:               p.Stdout,
-		ErrWriter:            p.Stderr,
-		Flags:                globalFlags(),
-		EnableBashCompletion: true,
+		Name:        "etcdscript",
+		Usage:       "run Lua scripts against etcd",
+		Version:     Version,
+		HideVersion: true,
+		Reader:      p.Stdin,
+		Writer:      p.Stdout,
+		ErrWriter:   p.Stderr,
+		Flags:       globalFlags(),
+		// Completion requests never reach urfave/cli: Main answers them.
+		EnableBashCompletion: false,
 		Suggest:              true,
 		// urfave/cli would call os.Exit itself; Main maps errors instead.
 		ExitErrHandler: func(*cli.Context, error) {},
 		Before:         applyConfigFile,
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageErrorf("%v", err)
-		},
-		Commands: []*cli.Command{
+		OnUsageError:   onUsageError,
+		Commands: withUsageErrors([]*cli.Command{
 			runCommand(p),
 			checkCommand(p),
 			replCommand(p),
@@ -73,14 +83,87 @@ func newApp(p Process) *cli.App {
 			typesCommand(p),
 			migrateCommand(p),
 			testCommand(p),
-		},
+		}),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return usageErrorf("unknown command %q (see etcdscript --help)", c.Args().First())
+				return &usageError{msg: fmt.Sprintf("unknown command %q", c.Args().First()), hint: usageHint(c)}
 			}
 			return cli.ShowAppHelp(c)
 		},
 	}
+}
+
+// withUsageErrors gives every command the app's handling of flag errors;
+// urfave/cli would otherwise print the whole help on stdout. A command
+// without subcommands gets no "help" subcommand either, which would show
+// in its help and its completions as if it had some.
+func withUsageErrors(cmds []*cli.Command) []*cli.Command {
+	for _, c := range cmds {
+		c.OnUsageError = onUsageError
+		if len(c.Subcommands) == 0 {
+			c.HideHelpCommand = true
+		}
+		withUsageErrors(c.Subcommands)
+	}
+	return cmds
+}
+
+// onUsageError turns urfave/cli's flag errors into a usageError (exit 128)
+// with a message that says what to type and one line of usage.
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	return &usageError{msg: flagErrorMessage(c, err), hint: usageHint(c)}
+}
+
+// invalidValue matches the flag package's "invalid value" error.
+var invalidValue = regexp.MustCompile(`^invalid value "(.*)" for flag -([^:]+): (.*)$`)
+
+// flagErrorMessage rewrites the flag package's errors in the flags' own
+// spelling (--timeout, not -timeout), and says what a duration looks like:
+// the flag package only says "parse error".
+func flagErrorMessage(c *cli.Context, err error) string {
+	msg := err.Error()
+	m := invalidValue.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	value, name, why := m[1], m[2], m[3]
+	if isDurationFlag(c, name) {
+		if _, perr := strconv.ParseFloat(value, 64); perr == nil {
+			why = "a duration needs a unit, e.g. " + value + "s"
+		} else {
+			why = "not a duration, e.g. 5s, 1m30s or 500ms"
+		}
+	}
+	return fmt.Sprintf("invalid value %q for --%s: %s", value, name, why)
+}
+
+func isDurationFlag(c *cli.Context, name string) bool {
+	var flags []cli.Flag
+	if c.Command != nil {
+		flags = append(flags, c.Command.Flags...)
+	}
+	flags = append(flags, c.App.Flags...)
+	for _, f := range flags {
+		if _, ok := f.(*cli.DurationFlag); ok && slices.Contains(f.Names(), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// usageHint is the one line of usage printed after a bad command line.
+func usageHint(c *cli.Context) string {
+	if c.Command == nil || c.Command.HelpName == "" || c.Command.HelpName == c.App.Name {
+		return fmt.Sprintf("usage: %s [flags] COMMAND [ARGS...] (see %[1]s --help)", c.App.Name)
+	}
+	line := c.Command.HelpName + " [flags]"
+	if !c.Command.HideHelpCommand {
+		line += " COMMAND"
+	}
+	if c.Command.ArgsUsage != "" {
+		line += " " + c.Command.ArgsUsage
+	}
+	return fmt.Sprintf("usage: %s (see %s --help)", line, c.Command.HelpName)
 }
 
 // dropEmptyEnv unsets the flags' environment variables that are set but

@@ -28,6 +28,16 @@ func clientConfig(c *cli.Context, p Process) (client.Config, error) {
 		DialKeepAliveTime:    c.Duration(flagKeepaliveTime),
 		DialKeepAliveTimeout: c.Duration(flagKeepaliveTimeout),
 	}
+	// An empty endpoint is a typo on the command line (--endpoints=), not
+	// a server that did not answer.
+	if strings.TrimSpace(strings.Join(cfg.Endpoints, "")) == "" {
+		return cfg, usageErrorf("--endpoints is empty: want host:port[,host:port...]")
+	}
+	for _, ep := range cfg.Endpoints {
+		if strings.TrimSpace(ep) == "" {
+			return cfg, usageErrorf("--endpoints %q has an empty endpoint: want host:port[,host:port...]", strings.Join(cfg.Endpoints, ","))
+		}
+	}
 	tlsCfg, err := tlsConfig(c)
 	if err != nil {
 		return cfg, err

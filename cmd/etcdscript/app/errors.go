@@ -5,8 +5,9 @@ import (
 	"fmt"
 )
 
-// usageError is a bad command line: exit 128.
-type usageError struct{ msg string }
+// usageError is a bad command line: exit 128. hint, when set, is one line
+// of usage printed after the error.
+type usageError struct{ msg, hint string }
 
 func (e *usageError) Error() string { return e.msg }
 

@@ -10,6 +10,8 @@ import (
 // (`etcdscript run --embedded x.lua`): urfave/cli reads an app's flags only
 // before the command name, so they are moved there. Scanning stops at "--"
 // and, for run, at the script name: what follows it belongs to the script.
+// In the same way a flag of a command that has subcommands may follow the
+// subcommand (`migrate up --dir m`): it is moved back to its command.
 func hoistGlobalFlags(app *cli.App, args []string) []string {
 	if len(args) < 2 {
 		return args
@@ -29,18 +31,24 @@ func hoistGlobalFlags(app *cli.App, args []string) []string {
 	if i >= len(args) || args[i] == "--" {
 		return append(out, args[i:]...)
 	}
-	// The command path: a command and its subcommands.
+	// The command path: a command and its subcommands, each with the
+	// flags that belong to it.
 	cmds := app.Commands
-	var path []string
-	local := map[string]bool{}
+	var (
+		path  [][]string         // per command: its name, then its flags
+		owner = map[string]int{} // flag name -> the deepest command defining it
+		local = map[string]bool{}
+	)
 	for i < len(args) {
 		cmd := findCommand(cmds, args[i])
 		if cmd == nil {
 			break
 		}
-		path = append(path, args[i])
+		level := len(path)
+		path = append(path, []string{args[i]})
 		for k, v := range flagArity(cmd.Flags) {
 			local[k] = v
+			owner[k] = level
 		}
 		cmds = cmd.Subcommands
 		i++
@@ -49,10 +57,10 @@ func hoistGlobalFlags(app *cli.App, args []string) []string {
 			if _, ok := global[flagName(args[i])]; ok {
 				break
 			}
-			path = append(path, args[i])
+			path[level] = append(path[level], args[i])
 			if takesValue(local, args[i]) && i+1 < len(args) {
 				i++
-				path = append(path, args[i])
+				path[level] = append(path[level], args[i])
 			}
 			i++
 		}
@@ -61,7 +69,7 @@ func hoistGlobalFlags(app *cli.App, args []string) []string {
 	for i < len(args) {
 		a := args[i]
 		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
-			if len(path) > 0 && path[0] == "run" {
+			if len(path) > 0 && path[0][0] == "run" {
 				break // the script and its arguments
 			}
 			rest = append(rest, a)
@@ -69,25 +77,26 @@ func hoistGlobalFlags(app *cli.App, args []string) []string {
 			continue
 		}
 		name := flagName(a)
-		if _, isLocal := local[name]; !isLocal {
-			if _, isGlobal := global[name]; isGlobal {
-				out = append(out, a)
-				if takesValue(global, a) && i+1 < len(args) {
-					i++
-					out = append(out, args[i])
-				}
-				i++
-				continue
+		to := &rest // the leaf's own flags stay after it
+		if level, isLocal := owner[name]; isLocal {
+			if level < len(path)-1 {
+				// A flag of a command above the leaf (migrate --dir
+				// after up) moves back to that command.
+				to = &path[level]
 			}
+		} else if _, isGlobal := global[name]; isGlobal {
+			to = &out
 		}
-		rest = append(rest, a)
-		if takesValue(local, a) && i+1 < len(args) {
+		*to = append(*to, a)
+		if (takesValue(local, a) || takesValue(global, a)) && i+1 < len(args) {
 			i++
-			rest = append(rest, args[i])
+			*to = append(*to, args[i])
 		}
 		i++
 	}
-	out = append(out, path...)
+	for _, seg := range path {
+		out = append(out, seg...)
+	}
 	out = append(out, rest...)
 	return append(out, args[i:]...)
 }

@@ -18,6 +18,10 @@ func TestHoistGlobalFlags(t *testing.T) {
 		{"e run -- --embedded", "e run -- --embedded"},
 		{"e --endpoints a:1 version", "e --endpoints a:1 version"},
 		{"e", "e"},
+		{"e migrate up --dir m --to 2", "e migrate --dir m up --to 2"},
+		{"e migrate --set s down --dir=m --all -w json", "e -w json migrate --set s --dir=m down --all"},
+		{"e migrate --dir m force 3", "e migrate --dir m force 3"},
+		{"e migrate status --dir m --endpoints a:1 --prefix p/", "e --endpoints a:1 migrate --dir m --prefix p/ status"},
 	}
 	for _, c := range cases {
 		got := hoistGlobalFlags(app, strings.Fields(c.in))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -29,7 +30,8 @@ func migrateCommand(p Process) *cli.Command {
 			Action: func(c *cli.Context) error { return withRunner(c, p, action) },
 		}
 	}
-	toFlag := &cli.Int64Flag{Name: "to", Usage: "target version"}
+	upTo := &cli.Int64Flag{Name: "to", Usage: "the highest version to apply", DefaultText: "all"}
+	downTo := &cli.Int64Flag{Name: "to", Usage: "the version to end at (it stays applied)", DefaultText: "one step down"}
 	dryRun := &cli.BoolFlag{Name: "dry-run", Usage: "print the planned writes (key, old value, new value); commit nothing"}
 	return &cli.Command{
 		Name:  "migrate",
@@ -37,8 +39,17 @@ func migrateCommand(p Process) *cli.Command {
 		Description: "Migrations live in --dir as <version>_<slug>.lua files returning {up = function(m) ... end}.\n" +
 			"State, history and a lease-backed lock live in etcd under --prefix. Exit codes: 0 done (or\n" +
 			"nothing to do), 1 a migration failed, 3 a file does not compile, 6 unreadable files,\n" +
-			"12 refused (checksum drift, dirty state, out of order, lock not acquired).",
+			"12 refused (checksum drift, dirty state, out of order, lock not acquired), 128 a bad\n" +
+			"command line. These flags may also follow the command (migrate up --dir m).",
 		Flags: flags,
+		// Reached only when no subcommand was named.
+		Action: func(c *cli.Context) error {
+			const want = "status, up, down, force, repair, baseline or history"
+			if c.NArg() == 0 {
+				return &usageError{msg: "migrate needs a command: " + want, hint: usageHint(c)}
+			}
+			return &usageError{msg: fmt.Sprintf("migrate: unknown command %q (want %s)", c.Args().First(), want), hint: usageHint(c)}
+		},
 		Subcommands: []*cli.Command{
 			sub("status", "show applied, pending, dirty and changed migrations (exit 0 when clean, 1 otherwise)", "", nil, func(c *cli.Context, r *migrate.Runner) error {
 				rep, err := r.Status(c.Context)
@@ -57,7 +68,7 @@ func migrateCommand(p Process) *cli.Command {
 				}
 				return nil
 			}),
-			sub("up", "apply pending migrations", "", []cli.Flag{toFlag, dryRun}, func(c *cli.Context, r *migrate.Runner) error {
+			sub("up", "apply pending migrations", "", []cli.Flag{upTo, dryRun}, func(c *cli.Context, r *migrate.Runner) error {
 				done, err := r.Up(c.Context, migrate.UpOptions{To: c.Int64("to"), DryRun: c.Bool("dry-run")})
 				printApplied(p, done, c.Bool("dry-run"), "applied")
 				if err == nil && len(done) == 0 {
@@ -65,7 +76,7 @@ func migrateCommand(p Process) *cli.Command {
 				}
 				return err
 			}),
-			sub("down", "revert applied migrations (one step by default)", "", []cli.Flag{toFlag, dryRun, &cli.BoolFlag{Name: "all", Usage: "revert every applied migration"}}, func(c *cli.Context, r *migrate.Runner) error {
+			sub("down", "revert applied migrations (one step by default)", "", []cli.Flag{downTo, dryRun, &cli.BoolFlag{Name: "all", Usage: "revert every applied migration"}}, func(c *cli.Context, r *migrate.Runner) error {
 				done, err := r.Down(c.Context, migrate.DownOptions{To: c.Int64("to"), All: c.Bool("all"), DryRun: c.Bool("dry-run")})
 				printApplied(p, done, c.Bool("dry-run"), "reverted")
 				return err
@@ -105,7 +116,7 @@ func migrateCommand(p Process) *cli.Command {
 				fmt.Fprintf(p.Stdout, "baselined at %d\n", v)
 				return nil
 			}),
-			sub("history", "print every migration ever started", "", nil, func(c *cli.Context, r *migrate.Runner) error {
+			sub("history", "print every run of every migration: who ran it, when, its revisions and error", "", nil, func(c *cli.Context, r *migrate.Runner) error {
 				recs, err := r.History(c.Context)
 				if err != nil {
 					return err
@@ -117,9 +128,10 @@ func migrateCommand(p Process) *cli.Command {
 					return json.NewEncoder(p.Stdout).Encode(recs)
 				}
 				w := tabwriter.NewWriter(p.Stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(w, "VERSION\tNAME\tSTATUS\tSTARTED\tBY\tERROR")
+				fmt.Fprintln(w, "VERSION\tNAME\tRUN\tDIRECTION\tSTATUS\tSTARTED\tBY\tREVISIONS\tERROR")
 				for _, rec := range recs {
-					fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s@%s\t%s\n", rec.Version, rec.Name, rec.Status, rec.StartedAt.Format(time.RFC3339), rec.User, rec.Host, rec.Error)
+					fmt.Fprintf(w, "%d\t%s\t%d\t%s\t%s\t%s\t%s@%s\t%s\t%s\n", rec.Version, rec.Name, rec.Run, orDash(rec.Direction), rec.Status,
+						rec.StartedAt.Format(time.RFC3339), rec.User, rec.Host, revisions(rec), rec.Error)
 				}
 				return w.Flush()
 			}),
@@ -188,7 +200,7 @@ func withRunner(c *cli.Context, p Process, action func(*cli.Context, *migrate.Ru
 	r, err := migrate.New(migrate.Config{
 		Client: cli, Dir: dir, Set: c.String("set"), Prefix: c.String("prefix"),
 		LockTimeout: c.Duration("lock-timeout"), AllowOutOfOrder: c.Bool("allow-out-of-order"),
-		Exec: exec, ToolVersion: Version, Log: p.Stderr,
+		Exec: exec, ToolVersion: Version, Log: p.Stderr, Command: migrateCommandLine(p.Args),
 	})
 	if err != nil {
 		return usageErrorf("%v", err)
@@ -224,6 +236,60 @@ func migrateError(ctx context.Context, err error) error {
 		return &connectError{err: err}
 	}
 	return interruptedOr(ctx, err)
+}
+
+// migrateCommandLine is the start of the command lines that migrate
+// suggests (`... force 3`): the program and the flags the user gave that
+// say which set, in which cluster. Credentials are left out.
+func migrateCommandLine(args []string) string {
+	keep := map[string]bool{"dir": true, "set": true, "prefix": true, flagEndpoints: true, flagEmbedded: true, flagDataDir: true, flagConfig: true}
+	line := []string{"etcdscript", "migrate"}
+	for i := 1; i < len(args) && args[i] != "--"; i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") || !keep[flagName(a)] {
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name == flagEmbedded {
+			line = append(line, a)
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				break
+			}
+			i++
+			value = args[i]
+		}
+		line = append(line, "--"+name, shellQuote(value))
+	}
+	return strings.Join(line, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:,=@%+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// revisions shows a run's etcd revisions as START-END.
+func revisions(rec migrate.Record) string {
+	switch {
+	case rec.StartRevision == 0 && rec.EndRevision == 0:
+		return "-"
+	case rec.EndRevision == 0:
+		return fmt.Sprintf("%d-", rec.StartRevision)
+	}
+	return fmt.Sprintf("%d-%d", rec.StartRevision, rec.EndRevision)
 }
 
 func printStatus(p Process, rep *migrate.Report) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,7 +38,9 @@ func replCommand(p Process) *cli.Command {
 			"An expression prints its values (also `= expr`; as JSON with -w json); an\n" +
 			"incomplete statement reads more lines; an error is printed and the session\n" +
 			"goes on. Ctrl-C cancels the running line, Ctrl-D (end of input) exits.\n" +
-			"etcd is reached at the first call, so the REPL starts while it is down.",
+			"etcd is reached at the first call, so the REPL starts while it is down.\n" +
+			"History is kept in ~/.etcdscript_history (mode 0600), without the lines that\n" +
+			"set a password, a secret or a token.",
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("repl takes no arguments")
@@ -69,7 +72,7 @@ func runREPL(c *cli.Context, p Process) error {
 	defer stopSigs()
 
 	ctx, cancelStart := context.WithCancel(context.Background())
-	e, closeEngine, err := newEngine(ctx, c, p, nil)
+	e, closeEngine, err := newEngine(ctx, c, p, nil, p.Stdout)
 	cancelStart()
 	if err != nil {
 		return err
@@ -274,14 +277,18 @@ type linerInput struct {
 }
 
 func newLinerInput() *linerInput {
+	ensureTerminalWidth(int(os.Stdout.Fd()))
 	in := &linerInput{st: liner.NewLiner()}
 	in.st.SetCtrlCAborts(true)
 	in.st.SetMultiLineMode(true)
 	if home, err := os.UserHomeDir(); err == nil {
 		in.history = filepath.Join(home, historyFile)
-		if f, err := os.Open(in.history); err == nil {
-			in.st.ReadHistory(f)
-			f.Close()
+		// Line by line, so that credentials an older release saved are
+		// dropped too.
+		if data, err := os.ReadFile(in.history); err == nil {
+			for _, line := range strings.Split(string(data), "\n") {
+				in.Remember(line)
+			}
 		}
 	}
 	return in
@@ -292,17 +299,44 @@ func (in *linerInput) ReadLine(prompt string) (string, error) {
 	if errors.Is(err, liner.ErrPromptAborted) {
 		return "", errAborted
 	}
-	return line, err
+	// Where liner cannot edit (a terminal it does not know), keys such as
+	// the arrows arrive as escape sequences inside the line.
+	return stripEscapes(line), err
 }
 
-func (in *linerInput) Remember(line string) { in.st.AppendHistory(line) }
+// Remember adds line to the history, unless it is empty or looks like it
+// holds a credential: the history file outlives the session.
+func (in *linerInput) Remember(line string) {
+	if strings.TrimSpace(line) == "" || credentialLine.MatchString(line) {
+		return
+	}
+	in.st.AppendHistory(line)
+}
 
 func (in *linerInput) Close() error {
 	if in.history != "" {
 		if f, err := os.OpenFile(in.history, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600); err == nil {
+			// A file made by an older release may be readable by others.
+			f.Chmod(0o600)
 			in.st.WriteHistory(f)
 			f.Close()
 		}
 	}
 	return in.st.Close()
+}
+
+// credentialLine matches lines that set a password, a secret or a token
+// (password = "x", token: "y", --password=z), and etcd.connect calls with
+// credentials.
+var credentialLine = regexp.MustCompile(`(?i)(pass(word|wd)?|secret|token|credential)s?["'\]]*\s*[=:]|etcd\.connect.*(pass|user)`)
+
+// escapeSeq matches terminal escape sequences: CSI (ESC [ ... final
+// byte), SS3 (ESC O x), and any other ESC with the byte after it.
+var escapeSeq = regexp.MustCompile("\x1b(\\[[0-9;?]*[ -/]*[@-~]|O.|.?)")
+
+func stripEscapes(line string) string {
+	if !strings.Contains(line, "\x1b") {
+		return line
+	}
+	return escapeSeq.ReplaceAllString(line, "")
 }

@@ -24,7 +24,8 @@ func runCommand(p Process) *cli.Command {
 			"With -e CHUNK the chunk is the script, every argument is an ARG, and arg[0] is -e.\n" +
 			"Global flags may come before or after `run`; everything after FILE is the script's.\n" +
 			"With -w json the script's return values are printed as JSON: one value as itself,\n" +
-			"several as an array, none as null (--hex writes strings as hex).",
+			"several as an array, none as null (--hex writes strings as hex); stdout then holds\n" +
+			"only that JSON, and print and io.write go to stderr.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: flagChunk, Usage: "run `CHUNK` as the script, e.g. -e 'print(etcd.get(\"k\").value)'"},
 		},
@@ -70,7 +71,13 @@ func runScript(c *cli.Context, p Process, file string, args []string) error {
 	if file == "-" {
 		stdin = nil // the script was the input
 	}
-	e, closeEngine, err := newEngine(ctx, c, p, stdin)
+	// With -w json stdout carries the JSON document alone, so that it can
+	// be piped to jq; what the script prints goes to stderr.
+	stdout := p.Stdout
+	if format == "json" {
+		stdout = p.Stderr
+	}
+	e, closeEngine, err := newEngine(ctx, c, p, stdin, stdout)
 	if err != nil {
 		return interruptedOr(ctx, err)
 	}
@@ -107,8 +114,9 @@ func writeOut(c *cli.Context) (string, error) {
 
 // newEngine makes the engine of run and repl from the global flags: the
 // default client is made at the first etcd call; --embedded starts its
-// server first. close releases both.
-func newEngine(ctx context.Context, c *cli.Context, p Process, stdin io.Reader) (*engine.Engine, func(), error) {
+// server first. close releases both. The script's print and io.write go
+// to stdout.
+func newEngine(ctx context.Context, c *cli.Context, p Process, stdin io.Reader, stdout io.Writer) (*engine.Engine, func(), error) {
 	if c.String(flagDataDir) != "" && !c.Bool(flagEmbedded) {
 		return nil, nil, usageErrorf("--data-dir needs --embedded")
 	}
@@ -146,7 +154,7 @@ func newEngine(ctx context.Context, c *cli.Context, p Process, stdin io.Reader) 
 	ecfg := engine.Config{
 		Connect:     connector(cfg),
 		Namespace:   c.String(flagNamespace),
-		Stdout:      p.Stdout,
+		Stdout:      stdout,
 		Stderr:      p.Stderr,
 		Stdin:       stdin,
 		NoSandbox:   !c.Bool(flagSandbox),
