@@ -103,7 +103,7 @@ func complete(app *cli.App, words []string, w io.Writer) {
 			lines("simple", "json")
 		case flagLogLevel:
 			lines("debug", "info", "warn", "error")
-		case flagConfig, flagCACert, flagCert, flagKey:
+		case flagConfig, flagCACert, flagCert, flagKey, "junit":
 			lines(completeFiles)
 		case flagDataDir, flagLib, "dir", "out":
 			lines(completeDirs)
@@ -114,7 +114,7 @@ func complete(app *cli.App, words []string, w io.Writer) {
 		lines(append(flagNames(cmdFlags), flagNames(app.Flags)...)...)
 	case cmd == nil:
 		lines(commandNames(app.Commands)...)
-	case cmd.Name == "check" || cmd.Name == "run" && positional == 0:
+	case cmd.Name == "check" || cmd.Name == "test" || cmd.Name == "run" && positional == 0:
 		lines(completeLua)
 	case positional > 0:
 		// A command's second argument: the shell's default completion.
