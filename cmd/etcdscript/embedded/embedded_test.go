@@ -1,0 +1,241 @@
+package embedded_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/goleak"
+
+	"github.com/etcdscript/etcdscript/client"
+	"github.com/etcdscript/etcdscript/cmd/etcdscript/embedded"
+	"github.com/etcdscript/etcdscript/tests/etcdtest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// helper is one run of the program in this process.
+type helper struct {
+	endpoints []string
+	stdin     io.Closer
+	stderr    *syncBuffer
+	done      chan int
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// start runs the program with args and waits for its endpoints line; it
+// returns with endpoints empty when the program ended first.
+func start(t *testing.T, args ...string) *helper {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	h := &helper{stdin: inW, stderr: &syncBuffer{}, done: make(chan int, 1)}
+	go func() {
+		code := embedded.Run(args, inR, outW, h.stderr)
+		outW.Close()
+		inR.Close()
+		h.done <- code
+	}()
+	line, _ := bufio.NewReader(outR).ReadString('\n')
+	go io.Copy(io.Discard, outR)
+	if l := strings.TrimSpace(line); l != "" {
+		h.endpoints = strings.Split(l, ",")
+	}
+	t.Cleanup(func() { h.stop(t) })
+	return h
+}
+
+// stop ends the program and returns its exit code.
+func (h *helper) stop(t *testing.T) int {
+	h.stdin.Close()
+	select {
+	case code := <-h.done:
+		h.done <- code
+		return code
+	case <-time.After(time.Minute):
+		t.Fatalf("the program did not stop; stderr: %s", h.stderr.String())
+		return -1
+	}
+}
+
+func newClient(t *testing.T, eps []string) *client.Client {
+	t.Helper()
+	c, err := client.New(client.Config{Endpoints: eps, DialTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// walFsyncs returns how many times etcd's servers in this process synced
+// their write-ahead log (etcd counts only the syncs it makes).
+func walFsyncs(t *testing.T) uint64 {
+	t.Helper()
+	mfs, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "etcd_disk_wal_fsync_duration_seconds" {
+			var n uint64
+			for _, m := range mf.GetMetric() {
+				n += m.GetHistogram().GetSampleCount()
+			}
+			return n
+		}
+	}
+	t.Fatal("etcd_disk_wal_fsync_duration_seconds is not registered")
+	return 0
+}
+
+// TestKeptDataDirIsSynced: data kept in --data-dir is synced to disk, one
+// fdatasync (at least) per committed write, as a production etcd does;
+// only a throwaway directory runs without.
+func TestKeptDataDirIsSynced(t *testing.T) {
+	const puts = 200
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, tc := range []struct {
+		name string
+		args []string
+		kept bool
+	}{
+		{"kept", []string{"--data-dir", filepath.Join(t.TempDir(), "d")}, true},
+		{"throwaway", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := start(t, tc.args...)
+			if h.endpoints == nil {
+				t.Fatalf("no endpoints; stderr: %s", h.stderr.String())
+			}
+			c := newClient(t, h.endpoints)
+			before := walFsyncs(t)
+			for i := 0; i < puts; i++ {
+				if _, err := c.Put(ctx, fmt.Sprintf("k%d", i), "v"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			synced := walFsyncs(t) - before
+			if tc.kept && synced < puts {
+				t.Errorf("%d WAL syncs for %d sequential puts into a kept data dir, want at least %d", synced, puts, puts)
+			}
+			if !tc.kept && synced > puts/10 {
+				t.Errorf("%d WAL syncs for %d puts into a throwaway data dir, want (almost) none", synced, puts)
+			}
+		})
+	}
+}
+
+// TestSecondProcessRefused: a data dir in use is refused at once, naming
+// the directory, with exit code 6 (bbolt's own lock would wait 75 s).
+func TestSecondProcessRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	first := start(t, "--data-dir", dir)
+	if first.endpoints == nil {
+		t.Fatalf("no endpoints; stderr: %s", first.stderr.String())
+	}
+	began := time.Now()
+	second := start(t, "--data-dir", dir)
+	if second.endpoints != nil {
+		t.Fatalf("a second server started on %s: %v", dir, second.endpoints)
+	}
+	code := second.stop(t)
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("refused after %v, want within 5s", took)
+	}
+	if code != 6 {
+		t.Errorf("exit code %d, want 6", code)
+	}
+	if msg := second.stderr.String(); !strings.Contains(msg, dir) || !strings.Contains(msg, "in use") {
+		t.Errorf("stderr %q does not say that %s is in use", msg, dir)
+	}
+	// The first one goes on serving.
+	c := newClient(t, first.endpoints)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := c.Put(ctx, "k", "v"); err != nil {
+		t.Errorf("the first server after the refusal: %v", err)
+	}
+	// Once it stops, the directory is free again.
+	if code := first.stop(t); code != 0 {
+		t.Fatalf("first: exit code %d: %s", code, first.stderr.String())
+	}
+	third := start(t, "--data-dir", dir)
+	if third.endpoints == nil {
+		t.Fatalf("the freed data dir was refused: %s", third.stderr.String())
+	}
+}
+
+// TestOnlyTheUserCanConnect: the server is reached through a unix socket
+// in a directory only its user can enter, and opens no TCP port.
+func TestOnlyTheUserCanConnect(t *testing.T) {
+	for _, args := range [][]string{nil, {"--data-dir", filepath.Join(t.TempDir(), "d")}} {
+		before, err := etcdtest.TCPListeners()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := start(t, args...)
+		if len(h.endpoints) != 1 {
+			t.Fatalf("endpoints %v; stderr: %s", h.endpoints, h.stderr.String())
+		}
+		sock, ok := strings.CutPrefix(h.endpoints[0], "unix://")
+		if !ok {
+			t.Fatalf("endpoint %q, want unix://PATH", h.endpoints[0])
+		}
+		fi, err := os.Stat(filepath.Dir(sock))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm != 0o700 {
+			t.Errorf("the socket's directory %s has mode %v, want 0700", filepath.Dir(sock), perm)
+		}
+		after, err := etcdtest.TCPListeners()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(after) > len(before) {
+			t.Errorf("TCP ports listening: %v before the server, %v with it", before, after)
+		}
+		c := newClient(t, h.endpoints)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if _, err := c.Put(ctx, "k", "v"); err != nil {
+			t.Errorf("put over %s: %v", h.endpoints[0], err)
+		}
+		cancel()
+		c.Close()
+		if code := h.stop(t); code != 0 {
+			t.Fatalf("exit code %d: %s", code, h.stderr.String())
+		}
+		if _, err := os.Stat(filepath.Dir(sock)); !os.IsNotExist(err) {
+			t.Errorf("the socket's directory is left behind: %v", err)
+		}
+	}
+}
