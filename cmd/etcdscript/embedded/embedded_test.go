@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 
 	"github.com/etcdscript/etcdscript/client"
@@ -95,25 +94,13 @@ func newClient(t *testing.T, eps []string) *client.Client {
 	return c
 }
 
-// walFsyncs returns how many times etcd's servers in this process synced
-// their write-ahead log (etcd counts only the syncs it makes).
 func walFsyncs(t *testing.T) uint64 {
 	t.Helper()
-	mfs, err := prometheus.DefaultGatherer.Gather()
+	n, err := etcdtest.WALFsyncs()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, mf := range mfs {
-		if mf.GetName() == "etcd_disk_wal_fsync_duration_seconds" {
-			var n uint64
-			for _, m := range mf.GetMetric() {
-				n += m.GetHistogram().GetSampleCount()
-			}
-			return n
-		}
-	}
-	t.Fatal("etcd_disk_wal_fsync_duration_seconds is not registered")
-	return 0
+	return n
 }
 
 // TestKeptDataDirIsSynced: data kept in --data-dir is synced to disk, one
