@@ -24,6 +24,7 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -66,7 +67,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer signal.Stop(term)
 
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	srv, err := embedetcd.Start(ctx, embedetcd.Config{DataDir: *dataDir})
+	srv, err := embedetcd.Start(ctx, embedetcd.Config{DataDir: memberDir(*dataDir)})
 	cancel()
 	if err != nil {
 		fmt.Fprintf(stderr, "Error: %v\n", err)
@@ -93,6 +94,26 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// legacyMember is the subdirectory in which etcdscript before embedetcd
+// kept the member's data of --data-dir.
+const legacyMember = "m0"
+
+// memberDir returns the directory etcd keeps its data in for --data-dir
+// dir: dir itself (etcd's layout, dir/member), or dir/m0 when dir was made
+// by an earlier etcdscript and holds its data there.
+func memberDir(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	legacy := filepath.Join(dir, legacyMember)
+	if _, err := os.Stat(filepath.Join(dir, "member")); os.IsNotExist(err) {
+		if fi, err := os.Stat(filepath.Join(legacy, "member")); err == nil && fi.IsDir() {
+			return legacy
+		}
+	}
+	return dir
 }
 
 // dataDirError reports whether err is about the data directory rather than

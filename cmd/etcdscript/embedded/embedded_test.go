@@ -17,6 +17,7 @@ import (
 
 	"github.com/etcdscript/etcdscript/client"
 	"github.com/etcdscript/etcdscript/cmd/etcdscript/embedded"
+	"github.com/etcdscript/etcdscript/embedetcd"
 	"github.com/etcdscript/etcdscript/tests/etcdtest"
 )
 
@@ -224,5 +225,31 @@ func TestOnlyTheUserCanConnect(t *testing.T) {
 		if _, err := os.Stat(filepath.Dir(sock)); !os.IsNotExist(err) {
 			t.Errorf("the socket's directory is left behind: %v", err)
 		}
+	}
+}
+
+// TestLegacyDataDir: a --data-dir written by etcdscript before embedetcd
+// (the data under DIR/m0) is found, not replaced by a new, empty cluster.
+func TestLegacyDataDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	old, err := embedetcd.Start(ctx, embedetcd.Config{DataDir: filepath.Join(dir, "m0"), Name: "m0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newClient(t, old.Endpoints()).Put(ctx, "k", "old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, "--data-dir", dir)
+	if h.endpoints == nil {
+		t.Fatalf("no endpoints; stderr: %s", h.stderr.String())
+	}
+	r, err := newClient(t, h.endpoints).Get(ctx, "k")
+	if err != nil || len(r.Kvs) != 1 || string(r.Kvs[0].Value) != "old" {
+		t.Errorf("get k from the old data dir: %v, %v", r, err)
 	}
 }
