@@ -137,8 +137,8 @@ type Server struct {
 }
 
 // Start starts a server and waits until it serves clients or ctx ends. On
-// error nothing is left running and nothing is left on disk that was not
-// there before (but the lock file).
+// error nothing is left running, the data directory is released, and the
+// private and temporary directories are removed.
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	s, err := Launch(cfg)
 	if err != nil {
