@@ -2,10 +2,11 @@
 .PHONY: test vet fmt
 
 # The race detector runs on the packages with goroutines of their own (the
-# client, the Lua runtime, engine and bindings); the end-to-end suites run
-# without it to stay within the time budget on two cores.
-RACE_PKGS = ./client/... ./luart/... ./stdlib/... ./internal/... ./bindings/... ./engine/... ./enginetest/...
-PLAIN_PKGS = $(shell go list ./... | grep -v -E '/(client|luart|stdlib|internal|bindings|engine|enginetest)(/|$$)')
+# client, the Lua runtime, engine and bindings, the in-process server); the
+# end-to-end suites run without it to stay within the time budget on two
+# cores.
+RACE_PKGS = ./client/... ./luart/... ./stdlib/... ./internal/... ./bindings/... ./engine/... ./enginetest/... ./embedetcd/...
+PLAIN_PKGS = $(shell go list ./... | grep -v -E '/(client|luart|stdlib|internal|bindings|engine|enginetest|embedetcd)(/|$$)')
 
 test: vet fmt
 	go test -race -timeout 20m $(RACE_PKGS)

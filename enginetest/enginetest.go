@@ -18,25 +18,30 @@
 //
 // # Clusters
 //
-// By default each test gets its own one-member cluster (etcdtest, started
-// in about a second, removed when the test ends), shared by every Run of
-// that test, so that consecutive runs of one test see each other's writes
-// and tests never see each other's. Subtests are tests of their own.
+// By default each test gets its own one-member cluster (an
+// embedetcd.Server, the server of `etcdscript run --embedded`: started in
+// well under a second, reachable through a private unix socket, its data
+// in a temporary directory without fsync, removed when the test ends),
+// shared by every Run of that test, so that consecutive runs of one test
+// see each other's writes and tests never see each other's. Subtests are
+// tests of their own.
 //
 // A package with many tests can share one cluster instead: start it in
-// TestMain with etcdtest.Start, close it after m.Run, and pass it to every
+// TestMain with embedetcd.Start, close it after m.Run, and pass it to every
 // Run with WithCluster. Tests then see each other's keys; give each its own
-// prefix, or its own Namespace through WithConfig. WithoutEtcd runs a script
-// with no cluster at all.
+// prefix, or its own Namespace through WithConfig. WithCluster also takes
+// any other Cluster, such as the multi-member clusters of this module's
+// tests/etcdtest. WithoutEtcd runs a script with no cluster at all.
 //
-// Every cluster etcdtest starts must be closed before the process checks
-// for leaked goroutines: a TestMain with goleak should pass
-// etcdtest.GoleakOptions().
+// Every server must be closed before the process checks for leaked
+// goroutines (goleak): the clusters of StartCluster and Run are closed when
+// their test ends.
 package enginetest
 
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"io"
 	"strings"
 	"sync"
@@ -44,14 +49,29 @@ import (
 	"time"
 
 	"github.com/etcdscript/etcdscript/client"
+	"github.com/etcdscript/etcdscript/embedetcd"
 	"github.com/etcdscript/etcdscript/engine"
-	"github.com/etcdscript/etcdscript/tests/etcdtest"
 )
 
 // DefaultTimeout bounds a run when the engine's Config sets no Timeout, so
 // that a script that waits forever fails its test instead of hanging the
 // whole go test run.
 const DefaultTimeout = 2 * time.Minute
+
+// startTimeout bounds the start of a test's cluster.
+const startTimeout = time.Minute
+
+// Cluster is an etcd server or cluster that scripts run against: the
+// *embedetcd.Server of StartCluster, or any other that tells its client
+// endpoints and TLS settings.
+type Cluster interface {
+	// Endpoints returns the endpoints of the cluster's members, as
+	// client.Config takes them.
+	Endpoints() []string
+	// ClientTLSConfig returns the TLS configuration of a client, or nil
+	// when clients connect without TLS.
+	ClientTLSConfig() *tls.Config
+}
 
 // Outcome is what a run produced.
 type Outcome struct {
@@ -64,7 +84,7 @@ type Outcome struct {
 	// *engine.ScriptError.
 	Err error
 	// Cluster is the cluster the script ran against, nil with WithoutEtcd.
-	Cluster *etcdtest.Cluster
+	Cluster Cluster
 	// Client is a client of that cluster, open until the test ends, for
 	// checking from Go what the script did: the script's default client
 	// (without any Namespace set through WithConfig). Nil with WithoutEtcd.
@@ -129,7 +149,7 @@ type Option func(*settings)
 type settings struct {
 	configure []func(*engine.Config)
 	args      []string
-	cluster   *etcdtest.Cluster
+	cluster   Cluster
 	noEtcd    bool
 	name      string
 	ctx       context.Context
@@ -154,7 +174,7 @@ func WithStdin(r io.Reader) Option {
 
 // WithCluster runs the script against c instead of the test's own
 // cluster. The caller keeps c and closes it.
-func WithCluster(c *etcdtest.Cluster) Option {
+func WithCluster(c Cluster) Option {
 	return func(s *settings) { s.cluster = c }
 }
 
@@ -244,17 +264,17 @@ func run(t testing.TB, s *settings, do func(context.Context, *engine.Engine) (*e
 // perTest holds the cluster and clients of each running test.
 var perTest struct {
 	mu       sync.Mutex
-	clusters map[testing.TB]*etcdtest.Cluster
+	clusters map[testing.TB]Cluster
 	clients  map[clientKey]*client.Client
 }
 
 type clientKey struct {
 	t testing.TB
-	c *etcdtest.Cluster
+	c Cluster
 }
 
 // testCluster returns the test's own cluster, starting it on first use.
-func testCluster(t testing.TB) *etcdtest.Cluster {
+func testCluster(t testing.TB) Cluster {
 	t.Helper()
 	perTest.mu.Lock()
 	c, ok := perTest.clusters[t]
@@ -265,7 +285,7 @@ func testCluster(t testing.TB) *etcdtest.Cluster {
 	c = StartCluster(t)
 	perTest.mu.Lock()
 	if perTest.clusters == nil {
-		perTest.clusters = map[testing.TB]*etcdtest.Cluster{}
+		perTest.clusters = map[testing.TB]Cluster{}
 	}
 	perTest.clusters[t] = c
 	perTest.mu.Unlock()
@@ -280,14 +300,26 @@ func testCluster(t testing.TB) *etcdtest.Cluster {
 // StartCluster starts a one-member cluster for t, closed when t ends. It
 // is the cluster Run uses by default; call it to share one cluster among
 // the subtests of a test through WithCluster.
-func StartCluster(t testing.TB) *etcdtest.Cluster {
+func StartCluster(t testing.TB) *embedetcd.Server {
 	t.Helper()
-	return etcdtest.StartT(t, etcdtest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	s, err := embedetcd.Start(ctx, embedetcd.Config{})
+	if err != nil {
+		t.Fatalf("enginetest: %v", err)
+		return nil
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Logf("enginetest: %v", err)
+		}
+	})
+	return s
 }
 
 // clusterClient returns a client of c for t, the same one on every call
 // of one test, closed when t ends.
-func clusterClient(t testing.TB, c *etcdtest.Cluster) *client.Client {
+func clusterClient(t testing.TB, c Cluster) *client.Client {
 	t.Helper()
 	perTest.mu.Lock()
 	defer perTest.mu.Unlock()
@@ -315,7 +347,7 @@ func clusterClient(t testing.TB, c *etcdtest.Cluster) *client.Client {
 
 // NewClient returns a client of c, with TLS when c serves it. The caller
 // closes it.
-func NewClient(c *etcdtest.Cluster) (*client.Client, error) {
+func NewClient(c Cluster) (*client.Client, error) {
 	return client.New(client.Config{
 		Endpoints:   c.Endpoints(),
 		DialTimeout: 10 * time.Second,

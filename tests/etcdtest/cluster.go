@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/etcdscript/etcdscript/embedetcd"
 )
 
 // TB is the part of testing.TB that StartT and WaitLeader use. *testing.T,
@@ -170,14 +172,14 @@ func (c *Cluster) start(ctx context.Context) (err error) {
 	}
 	c.initialCluster = strings.Join(ic, ",")
 
-	runs := make([]*memberRun, n)
+	runs := make([]*embedetcd.Server, n)
 	for i, m := range c.members {
 		if runs[i], err = m.start(ctx, false); err != nil {
 			return err
 		}
 	}
 	for i, m := range c.members {
-		if err = waitReady(ctx, m.name, runs[i].e); err != nil {
+		if err = waitReady(ctx, m.name, runs[i]); err != nil {
 			return err
 		}
 	}

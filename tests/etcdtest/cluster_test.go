@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -338,5 +339,23 @@ func TestDataDirReuse(t *testing.T) {
 	}
 	if got := ml.Members[0].ClientURLs[0]; got != c2.ClientURLs()[0] {
 		t.Fatalf("advertised %s, want %s", got, c2.ClientURLs()[0])
+	}
+}
+
+func TestTCPListeners(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := TCPListeners()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(addrs, ln.Addr().String()) {
+		t.Errorf("TCPListeners() = %v, without %s", addrs, ln.Addr())
+	}
+	ln.Close()
+	if addrs, err = TCPListeners(); err != nil || slices.Contains(addrs, ln.Addr().String()) {
+		t.Errorf("after Close: TCPListeners() = %v, %v", addrs, err)
 	}
 }

@@ -1,15 +1,17 @@
-// Package etcdtest starts real etcd servers inside the current process, for
-// tests and for `etcdscript run --embedded`.
+// Package etcdtest starts real etcd clusters inside the current process, for
+// tests. It is built on the product's server, package embedetcd (which
+// serves `etcdscript run --embedded` and enginetest), with test settings.
 //
-// Start (or StartT in a test) launches a cluster of one or more members with
-// go.etcd.io/etcd/server/v3/embed. Every member listens on 127.0.0.1 with ports
+// Start (or StartT in a test) launches a cluster of one or more members,
+// each an embedetcd.Server. Every member listens on 127.0.0.1 with ports
 // that are free when the cluster starts and advertises those real ports, so
 // MemberList answers with addresses a client can dial. Data lives in a
 // temporary directory that Close removes, and Close stops every goroutine
 // that etcd can stop; GoleakOptions lists the few that it cannot.
 //
-// The defaults favour speed over durability: fsync is off and the raft
-// heartbeat and election timeout are short, so a one-member cluster starts in
+// The defaults favour speed over durability: fsync is off (also in a
+// DataDir given in Options) and the raft heartbeat and election timeout are
+// short, so a one-member cluster starts in
 // well under a second. Logging is off unless Options.Logger is set or the
 // ETCDTEST_LOG environment variable names a level (1 means "error").
 //

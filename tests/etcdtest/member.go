@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
-	"google.golang.org/grpc"
+
+	"github.com/etcdscript/etcdscript/embedetcd"
 )
 
 // ErrNotRunning is returned by member operations that need a running member.
@@ -28,40 +29,7 @@ type Member struct {
 	id         uint64 // known once the member has started
 
 	mu  sync.Mutex
-	run *memberRun // nil while stopped
-}
-
-// memberRun is one life of a member, from a start to a stop.
-type memberRun struct {
-	e       *embed.Etcd
-	mu      sync.Mutex
-	grpcs   []*grpc.Server
-	stopped bool
-}
-
-// register records a client gRPC server of this run, so that stopping the
-// member can cut its client streams at once instead of waiting for them.
-func (r *memberRun) register(gs *grpc.Server) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.stopped {
-		gs.Stop()
-		return
-	}
-	r.grpcs = append(r.grpcs, gs)
-}
-
-// cutClients stops the run's client gRPC servers, which ends every client
-// call and stream on the member.
-func (r *memberRun) cutClients() {
-	r.mu.Lock()
-	r.stopped = true
-	gs := r.grpcs
-	r.grpcs = nil
-	r.mu.Unlock()
-	for _, g := range gs {
-		g.Stop()
-	}
+	run *embedetcd.Server // nil while stopped
 }
 
 // Name returns the member's name, unique in its cluster (m0, m1, ...).
@@ -115,7 +83,7 @@ func (m *Member) Etcd() *embed.Etcd {
 	if m.run == nil {
 		return nil
 	}
-	return m.run.e
+	return m.run.Etcd()
 }
 
 // Running reports whether the member has been started and not stopped,
@@ -152,27 +120,20 @@ func (m *Member) leaderID() uint64 {
 // WaitReady waits until the running member has joined the cluster and
 // serves clients.
 func (m *Member) WaitReady(ctx context.Context) error {
-	e := m.Etcd()
-	if e == nil {
+	m.mu.Lock()
+	r := m.run
+	m.mu.Unlock()
+	if r == nil {
 		return ErrNotRunning
 	}
-	return waitReady(ctx, m.name, e)
+	return waitReady(ctx, m.name, r)
 }
 
-func waitReady(ctx context.Context, name string, e *embed.Etcd) error {
-	select {
-	case <-e.Server.ReadyNotify():
-		return nil
-	case err, ok := <-e.Err():
-		if !ok {
-			return fmt.Errorf("etcdtest: member %s stopped before it was ready", name)
-		}
+func waitReady(ctx context.Context, name string, r *embedetcd.Server) error {
+	if err := r.WaitReady(ctx); err != nil {
 		return fmt.Errorf("etcdtest: member %s: %w", name, err)
-	case <-e.Server.StopNotify():
-		return fmt.Errorf("etcdtest: member %s stopped before it was ready", name)
-	case <-ctx.Done():
-		return fmt.Errorf("etcdtest: member %s not ready: %w", name, ctx.Err())
 	}
+	return nil
 }
 
 // Stop shuts the member down gracefully: a leader hands its leadership to
@@ -194,24 +155,21 @@ func (m *Member) stop(hard bool) error {
 	if r == nil {
 		return nil
 	}
-	r.cutClients()
+	// Stop transfers the leadership first, if this member has it; Kill
+	// does not. Both end the member's client calls and streams at once,
+	// and cut its peer connections once raft has stopped (AfterStop), so
+	// that etcd's Close does not wait for the other members' streams.
+	var err error
 	if hard {
-		// HardStop stops raft without a leadership transfer.
-		r.e.Server.HardStop()
+		err = r.Kill()
 	} else {
-		// Stop transfers the leadership first, if this member has it.
-		r.e.Server.Stop()
+		err = r.Close()
 	}
-	// With raft stopped, cut the peer connections, so that Close does not
-	// wait for the other members' streams to this one to end; Close then
-	// finds the server stopped and releases the rest.
-	m.c.dropPeerConnsOf(m)
-	r.e.Close()
 	m.c.dropPeerConnsOf(m)
 	if m.proxy != nil {
 		m.proxy.DropConnections()
 	}
-	return nil
+	return err
 }
 
 // Restart starts a stopped member again from its data directory, with the
@@ -230,7 +188,7 @@ func (m *Member) Restart(ctx context.Context) error {
 	if m.c.runningCount() < m.c.quorum() {
 		return nil
 	}
-	if err := waitReady(ctx, m.name, r.e); err != nil {
+	if err := waitReady(ctx, m.name, r); err != nil {
 		return err
 	}
 	return nil
@@ -238,7 +196,7 @@ func (m *Member) Restart(ctx context.Context) error {
 
 // start launches the member; with retry, a bind failure is retried until
 // ctx ends.
-func (m *Member) start(ctx context.Context, retry bool) (*memberRun, error) {
+func (m *Member) start(ctx context.Context, retry bool) (*embedetcd.Server, error) {
 	for {
 		r, err := m.startOnce()
 		if err == nil {
@@ -255,19 +213,17 @@ func (m *Member) start(ctx context.Context, retry bool) (*memberRun, error) {
 	}
 }
 
-func (m *Member) startOnce() (*memberRun, error) {
-	r := &memberRun{}
-	cfg, err := m.config(r)
+func (m *Member) startOnce() (*embedetcd.Server, error) {
+	cfg, err := m.config()
 	if err != nil {
 		return nil, err
 	}
-	e, err := embed.StartEtcd(cfg)
+	r, err := embedetcd.Launch(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("etcdtest: start member %s: %w", m.name, err)
 	}
-	r.e = e
 	if m.id == 0 {
-		m.id = uint64(e.Server.MemberID())
+		m.id = uint64(r.Etcd().Server.MemberID())
 	}
 	m.mu.Lock()
 	m.run = r
@@ -275,63 +231,63 @@ func (m *Member) startOnce() (*memberRun, error) {
 	return r, nil
 }
 
-func (m *Member) config(r *memberRun) (*embed.Config, error) {
+// config is the member's configuration: the product's server with the test
+// defaults of Options (fsync off, short ticks) and TCP URLs on 127.0.0.1.
+func (m *Member) config() (embedetcd.Config, error) {
 	c := m.c
 	o := c.opts
-	cfg := embed.NewConfig()
-	cfg.Name = m.name
-	cfg.Dir = m.dir
-	cfg.InitialCluster = c.initialCluster
-	cfg.InitialClusterToken = c.token
-	cfg.ClusterState = embed.ClusterStateFlagNew
-	cfg.TickMs = o.TickMs
-	cfg.ElectionMs = o.ElectionMs
-	cfg.UnsafeNoFsync = !o.Fsync
-	cfg.Logger = "zap"
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(o.Logger.Named(m.name))
-	cfg.ServiceRegister = r.register
-	if o.QuotaBackendBytes != 0 {
-		cfg.QuotaBackendBytes = o.QuotaBackendBytes
+	cfg := embedetcd.Config{
+		Name:                m.name,
+		DataDir:             m.dir,
+		Fsync:               embedetcd.FsyncOff,
+		TickMs:              o.TickMs,
+		ElectionMs:          o.ElectionMs,
+		Logger:              o.Logger.Named(m.name),
+		InitialCluster:      c.initialCluster,
+		InitialClusterToken: c.token,
+		AfterStop:           func() { c.dropPeerConnsOf(m) },
 	}
-	if o.MaxTxnOps != 0 {
-		cfg.MaxTxnOps = o.MaxTxnOps
+	if o.Fsync {
+		cfg.Fsync = embedetcd.FsyncOn
 	}
-	if o.MaxRequestBytes != 0 {
-		cfg.MaxRequestBytes = o.MaxRequestBytes
-	}
-	if o.AuthTokenTTL != 0 {
-		cfg.AuthTokenTTL = o.AuthTokenTTL
-	}
-
 	scheme := c.clientScheme()
-	lc, err := url.Parse(scheme + "://" + hostPort(m.clientPort))
-	if err != nil {
-		return nil, err
+	for _, u := range []struct {
+		dst *[]url.URL
+		raw string
+	}{
+		{&cfg.ListenClientURLs, scheme + "://" + hostPort(m.clientPort)},
+		{&cfg.AdvertiseClientURLs, m.ClientURL()},
+		{&cfg.ListenPeerURLs, "http://" + hostPort(m.peerPort)},
+		{&cfg.AdvertisePeerURLs, m.PeerURL()},
+	} {
+		parsed, err := url.Parse(u.raw)
+		if err != nil {
+			return cfg, err
+		}
+		*u.dst = []url.URL{*parsed}
 	}
-	ac, err := url.Parse(m.ClientURL())
-	if err != nil {
-		return nil, err
-	}
-	lp, err := url.Parse("http://" + hostPort(m.peerPort))
-	if err != nil {
-		return nil, err
-	}
-	ap, err := url.Parse(m.PeerURL())
-	if err != nil {
-		return nil, err
-	}
-	cfg.ListenClientUrls = []url.URL{*lc}
-	cfg.AdvertiseClientUrls = []url.URL{*ac}
-	cfg.ListenPeerUrls = []url.URL{*lp}
-	cfg.AdvertisePeerUrls = []url.URL{*ap}
-	if t := c.tls; t != nil {
-		cfg.ClientTLSInfo.CertFile = t.ServerCertFile
-		cfg.ClientTLSInfo.KeyFile = t.ServerKeyFile
-		cfg.ClientTLSInfo.TrustedCAFile = t.CAFile
-		cfg.ClientTLSInfo.ClientCertAuth = true
-	}
-	if o.Configure != nil {
-		o.Configure(cfg)
+	cfg.Configure = func(ec *embed.Config) {
+		if o.QuotaBackendBytes != 0 {
+			ec.QuotaBackendBytes = o.QuotaBackendBytes
+		}
+		if o.MaxTxnOps != 0 {
+			ec.MaxTxnOps = o.MaxTxnOps
+		}
+		if o.MaxRequestBytes != 0 {
+			ec.MaxRequestBytes = o.MaxRequestBytes
+		}
+		if o.AuthTokenTTL != 0 {
+			ec.AuthTokenTTL = o.AuthTokenTTL
+		}
+		if t := c.tls; t != nil {
+			ec.ClientTLSInfo.CertFile = t.ServerCertFile
+			ec.ClientTLSInfo.KeyFile = t.ServerKeyFile
+			ec.ClientTLSInfo.TrustedCAFile = t.CAFile
+			ec.ClientTLSInfo.ClientCertAuth = true
+		}
+		if o.Configure != nil {
+			o.Configure(ec)
+		}
 	}
 	return cfg, nil
 }

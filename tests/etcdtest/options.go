@@ -8,15 +8,15 @@ import (
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/etcdscript/etcdscript/embedetcd"
 )
 
-// Default raft timing. A heartbeat of 10 ms and an election timeout of 100 ms
-// make elections and failover fast; they were checked to stay stable (no
-// spurious election in 10 s of writes from 16 goroutines) on a two-core
-// machine kept busy by two other processes, with the race detector on.
+// Default raft timing, the product server's (package embedetcd): elections
+// and failover are fast, and stay stable on a busy two-core machine.
 const (
-	DefaultTickMs     = 10
-	DefaultElectionMs = 100
+	DefaultTickMs     = embedetcd.DefaultTickMs
+	DefaultElectionMs = embedetcd.DefaultElectionMs
 )
 
 // LogEnv is the environment variable that turns etcd's logs on when
@@ -80,8 +80,10 @@ type Options struct {
 	ElectionMs uint
 
 	// Fsync makes etcd sync its write-ahead log and backend to disk, as a
-	// production server does. By default it does not, which is much faster
-	// and loses nothing unless the machine crashes.
+	// production server does. By default it does not, even in a DataDir
+	// given here (unlike the product's server, embedetcd, which syncs a
+	// kept directory): much faster, and nothing is lost unless the machine
+	// crashes.
 	Fsync bool
 
 	// Configure, when set, is called with each member's configuration

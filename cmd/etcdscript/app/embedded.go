@@ -26,13 +26,19 @@ const helperName = "etcdscript-etcd"
 // helperEnv names the helper program explicitly.
 const helperEnv = "ETCDSCRIPT_ETCD_HELPER"
 
+// helperExitDataDir is the helper's exit code when the data directory
+// cannot be used, in use by another server above all
+// (embedded.ExitDataDir; this package does not link etcd's server).
+const helperExitDataDir = 6
+
 // helperStopTimeout bounds the wait for the helper to stop its server
 // after its stdin is closed.
 const helperStopTimeout = 30 * time.Second
 
 // startEmbedded starts the etcd server of --embedded and returns its
-// endpoints. stop shuts it down; its data is removed unless --data-dir
-// named a directory to keep.
+// endpoints (a unix socket only this user can reach). stop shuts it down;
+// its data is removed unless --data-dir named a directory to keep. A data
+// directory that another server holds is an I/O error (exit 6).
 func startEmbedded(ctx context.Context, c *cli.Context, p Process) (endpoints []string, stop func(), err error) {
 	path, args, dir, err := findHelper(p)
 	if err != nil {
@@ -89,6 +95,10 @@ func startEmbedded(ctx context.Context, c *cli.Context, p Process) (endpoints []
 			msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(errOut.String()), "Error: "))
 			if msg == "" {
 				msg = fmt.Sprint(err)
+			}
+			var ee *exec.ExitError
+			if errors.As(err, &ee) && ee.ExitCode() == helperExitDataDir {
+				return nil, nil, &ioError{what: "--data-dir", err: errors.New(msg)}
 			}
 			return nil, nil, &connectError{err: fmt.Errorf("embedded etcd: %s", msg)}
 		}

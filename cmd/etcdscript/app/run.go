@@ -144,7 +144,8 @@ func newEngine(ctx context.Context, c *cli.Context, p Process, stdin io.Reader, 
 		cfg.Logger = lg
 		logSettings(lg, c)
 		if c.Bool(flagEmbedded) {
-			lg.Debug("etcdscript: embedded etcd", zap.Strings("endpoints", cfg.Endpoints))
+			lg.Debug("etcdscript: embedded etcd", zap.Strings("endpoints", cfg.Endpoints),
+				zap.String("etcdctl", "etcdctl --endpoints="+strings.Join(cfg.Endpoints, ",")))
 		}
 	}
 	callTimeout := c.Duration(flagCommandTimeout)

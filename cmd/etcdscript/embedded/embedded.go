@@ -4,26 +4,40 @@
 // etcdscript command does not: it starts this program when --embedded asks
 // for a server, and the one-get script stays as quick as etcdctl.
 //
-// The protocol is small: the program starts one member (tests/etcdtest, on
-// 127.0.0.1 with free ports; data in --data-dir, or in a temporary directory
-// removed at exit), prints its client endpoints as one line on stdout, then
-// serves until its stdin ends (the parent exited or closed the pipe) or a
-// SIGTERM arrives. SIGINT is left to the parent, which is the one to decide
-// what a Ctrl-C stops. Errors go to stderr as `Error: ...` with exit code 1.
+// The protocol is small: the program starts one member (package embedetcd:
+// reachable only through a unix socket in a private directory; data in
+// --data-dir, synced to disk and locked against a second server, or in a
+// temporary directory removed at exit), prints its client endpoints as one
+// line on stdout, then serves until its stdin ends (the parent exited or
+// closed the pipe) or a SIGTERM arrives. SIGINT is left to the parent, which
+// is the one to decide what a Ctrl-C stops. Errors go to stderr as
+// `Error: ...`, with exit code 6 when the data directory cannot be used (in
+// use by another server, not writable) and 1 otherwise.
 package embedded
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
-	"github.com/etcdscript/etcdscript/tests/etcdtest"
+	"github.com/etcdscript/etcdscript/embedetcd"
 )
+
+// ExitDataDir is the exit code when the data directory cannot be used:
+// etcdscript's exit code for I/O errors.
+const ExitDataDir = 6
+
+// startTimeout bounds the server's start.
+const startTimeout = time.Minute
 
 // Main runs the program with the process's arguments and streams and
 // returns its exit code.
@@ -35,14 +49,14 @@ func Main() int {
 // (--data-dir DIR), the stdin whose end stops the server, and the writers
 // of the endpoints line and of errors.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("etcdscript-etcd", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataDir := fs.String("data-dir", "", "data directory, kept (default: a temporary directory removed at exit)")
-	if err := fs.Parse(args); err != nil {
+	flags := flag.NewFlagSet("etcdscript-etcd", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	dataDir := flags.String("data-dir", "", "data directory, kept and synced to disk (default: a temporary directory removed at exit)")
+	if err := flags.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "Error: unexpected arguments %q\n", fs.Args())
+	if flags.NArg() > 0 {
+		fmt.Fprintf(stderr, "Error: unexpected arguments %q\n", flags.Args())
 		return 2
 	}
 	// A Ctrl-C on the terminal reaches the whole process group; the parent
@@ -52,15 +66,18 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	signal.Notify(term, syscall.SIGTERM)
 	defer signal.Stop(term)
 
-	ctx, cancel := context.WithTimeout(context.Background(), etcdtest.StartTimeout)
-	cl, err := etcdtest.Start(ctx, etcdtest.Options{DataDir: *dataDir})
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	srv, err := embedetcd.Start(ctx, embedetcd.Config{DataDir: memberDir(*dataDir)})
 	cancel()
 	if err != nil {
-		fmt.Fprintf(stderr, "Error: starting etcd: %v\n", err)
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		if dataDirError(err) {
+			return ExitDataDir
+		}
 		return 1
 	}
-	defer cl.Close()
-	if _, err := fmt.Fprintln(stdout, strings.Join(cl.Endpoints(), ",")); err != nil {
+	defer srv.Close()
+	if _, err := fmt.Fprintln(stdout, strings.Join(srv.Endpoints(), ",")); err != nil {
 		return 1
 	}
 	eof := make(chan struct{})
@@ -72,9 +89,35 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case <-eof:
 	case <-term:
 	}
-	if err := cl.Close(); err != nil {
+	if err := srv.Close(); err != nil {
 		fmt.Fprintf(stderr, "Error: stopping etcd: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// legacyMember is the subdirectory in which etcdscript before embedetcd
+// kept the member's data of --data-dir.
+const legacyMember = "m0"
+
+// memberDir returns the directory etcd keeps its data in for --data-dir
+// dir: dir itself (etcd's layout, dir/member), or dir/m0 when dir was made
+// by an earlier etcdscript and holds its data there.
+func memberDir(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	legacy := filepath.Join(dir, legacyMember)
+	if _, err := os.Stat(filepath.Join(dir, "member")); os.IsNotExist(err) {
+		if fi, err := os.Stat(filepath.Join(legacy, "member")); err == nil && fi.IsDir() {
+			return legacy
+		}
+	}
+	return dir
+}
+
+// dataDirError reports whether err is about the data directory rather than
+// etcd itself.
+func dataDirError(err error) bool {
+	return errors.Is(err, embedetcd.ErrDataDirInUse) || errors.Is(err, fs.ErrPermission)
 }
