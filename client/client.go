@@ -34,6 +34,8 @@ type Client struct {
 	// Username and Password are the credentials the client logs in with.
 	Username string
 	Password string
+	// Token is the fixed auth token of Config.Token, if any.
+	Token string
 
 	cfg      Config
 	conn     *grpc.ClientConn
@@ -60,6 +62,9 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Token != "" && (cfg.Username != "" || cfg.Password != "") {
+		return nil, ErrMutuallyExclusiveCfg
+	}
 	parent := cfg.Context
 	if parent == nil {
 		parent = context.Background()
@@ -68,6 +73,7 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		Username:  cfg.Username,
 		Password:  cfg.Password,
+		Token:     cfg.Token,
 		cfg:       cfg,
 		ctx:       ctx,
 		cancel:    cancel,
@@ -92,7 +98,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.DialTimeout > 0 {
 		dctx, dcancel := context.WithTimeout(ctx, cfg.DialTimeout)
 		err := c.waitReady(dctx)
-		if err == nil && c.Username != "" {
+		if err == nil && c.auth.enabled() {
 			_, err = c.auth.get(dctx, "")
 		}
 		if err == nil && cfg.RejectOldCluster {

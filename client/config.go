@@ -61,6 +61,13 @@ type Config struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
 
+	// Token, when set, is an auth token (a JWT issued for this cluster)
+	// sent on every call and stream instead of logging in. It is never
+	// renewed: once it expires, calls fail with rpctypes.ErrInvalidAuthToken.
+	// New refuses a Token together with a Username or Password
+	// (ErrMutuallyExclusiveCfg).
+	Token string `json:"token"`
+
 	// RejectOldCluster makes New refuse a cluster older than etcd 3.2.
 	RejectOldCluster bool `json:"reject-old-cluster"`
 

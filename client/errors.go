@@ -14,6 +14,9 @@ import (
 var (
 	// ErrNoAvailableEndpoints is returned by New when Config.Endpoints is empty.
 	ErrNoAvailableEndpoints = errors.New("etcdclient: no available endpoints")
+	// ErrMutuallyExclusiveCfg is returned by New when Config.Token is set
+	// together with Config.Username or Config.Password.
+	ErrMutuallyExclusiveCfg = errors.New("Username/Password and Token configurations are mutually exclusive") //nolint:staticcheck // clientv3's text
 	// ErrOldCluster is returned by New when Config.RejectOldCluster is set and
 	// an endpoint runs a server older than 3.2.
 	ErrOldCluster = errors.New("etcdclient: old cluster version")

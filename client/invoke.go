@@ -9,7 +9,6 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -56,7 +55,7 @@ func (c *Client) invokeOn(ctx context.Context, conn grpc.ClientConnInterface, me
 			if token, err = c.auth.get(ctx, ""); err != nil {
 				return err
 			}
-			callCtx = metadata.AppendToOutgoingContext(ctx, rpctypes.TokenFieldNameGRPC, token)
+			callCtx = withToken(ctx, token)
 		}
 		err := conn.Invoke(callCtx, method, req, resp)
 		if err == nil {
@@ -65,8 +64,9 @@ func (c *Client) invokeOn(ctx context.Context, conn grpc.ClientConnInterface, me
 		if ctx.Err() != nil || c.ctx.Err() != nil {
 			return c.toErr(ctx, err)
 		}
-		if tokenSet && !renewed && isTokenError(err) {
+		if !renewed && c.auth.needsLogin(err, token) {
 			renewed = true
+			c.auth.forgetEmpty()
 			if _, rerr := c.auth.get(ctx, token); rerr != nil {
 				return rerr
 			}
@@ -96,9 +96,14 @@ func shouldRetry(err error, safe bool) bool {
 	return ok && st.Code() == codes.Unavailable
 }
 
+// isTokenError reports whether err asks for a (new) login: the token was
+// stale, or none was sent (the login had found authentication off, and it
+// has been turned on since). Requests that name an empty user are refused
+// before they are sent, so ErrUserEmpty from the server means no token.
+// isTokenError reports whether err refused a stale token.
 func isTokenError(err error) bool {
 	ee := rpctypes.Error(err)
-	return ee == rpctypes.ErrInvalidAuthToken || ee == rpctypes.ErrAuthOldRevision
+	return ee == rpctypes.ErrInvalidAuthToken || ee == rpctypes.ErrAuthOldRevision || ee == rpctypes.ErrUserEmpty
 }
 
 // retryBackoff is jittered exponential: about 10 ms, 20 ms, ... up to 500 ms.

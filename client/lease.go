@@ -161,7 +161,8 @@ type Lease interface {
 	// KeepAliveOnce renews the lease once, repeating the attempt on errors
 	// that leave the lease untouched (no leader, an unreachable member)
 	// until ctx ends. A lease that does not exist gives
-	// rpctypes.ErrLeaseNotFound.
+	// rpctypes.ErrLeaseNotFound along with the server's response (its TTL
+	// is -1), as clientv3 returns both.
 	KeepAliveOnce(ctx context.Context, id LeaseID) (*LeaseKeepAliveResponse, error)
 
 	// Close stops every keepalive of this Lease (their channels close with

@@ -223,16 +223,16 @@ func (w *watcher) Watch(ctx context.Context, key string, opts ...OpOption) Watch
 		return failedWatch(err)
 	}
 	if ctx.Err() != nil {
-		ch := make(chan WatchResponse)
-		close(ch)
-		return ch
+		return closedWatch()
 	}
 	s := newWatchSub(w, ctx, &op)
 
 	w.mu.Lock()
 	if w.closed || w.ctx.Err() != nil {
 		w.mu.Unlock()
-		return failedWatch(ErrClientClosed)
+		// As clientv3: a closed channel with nothing in it, the same
+		// end as that of the watches the Close ended.
+		return closedWatch()
 	}
 	gkey, md := streamKey(ctx)
 	g := w.groups[gkey]
@@ -292,6 +292,13 @@ func (op *Op) watchRequest() *pb.WatchCreateRequest {
 		r.Filters = append(r.Filters, pb.WatchCreateRequest_NODELETE)
 	}
 	return r
+}
+
+// closedWatch returns a closed channel with nothing in it.
+func closedWatch() WatchChan {
+	ch := make(chan WatchResponse)
+	close(ch)
+	return ch
 }
 
 // failedWatch returns a closed channel holding one response that reports err.
