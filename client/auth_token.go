@@ -114,11 +114,11 @@ func (c *Client) invokeNoAuth(ctx context.Context, method string, req, resp mess
 		if err == nil {
 			return nil
 		}
-		if ctx.Err() != nil || !shouldRetry(err, true) {
+		if ctx.Err() != nil || !shouldRetry(err, true) || c.retriesSpent(attempt) {
 			return c.toErr(ctx, err)
 		}
 		attempt++
-		if sleepCtx(ctx, retryBackoff(attempt)) != nil {
+		if sleepCtx(ctx, c.unaryBackoff(attempt)) != nil {
 			return c.toErr(ctx, err)
 		}
 	}

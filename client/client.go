@@ -80,6 +80,12 @@ func New(cfg Config) (*Client, error) {
 		lg:        cfg.Logger,
 		endpoints: eps,
 	}
+	if c.lg == nil && cfg.LogConfig != nil {
+		if c.lg, err = cfg.LogConfig.Build(); err != nil {
+			cancel()
+			return nil, fmt.Errorf("etcdclient: Config.LogConfig: %w", err)
+		}
+	}
 	if c.lg == nil {
 		c.lg = zap.NewNop()
 	}

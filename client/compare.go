@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"fmt"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -70,6 +71,15 @@ func (cmp *Cmp) GetCompare() *pb.Compare {
 	case pb.Compare_LEASE:
 		c.TargetUnion = &pb.Compare_Lease{Lease: cmp.lease}
 	}
+	return c
+}
+
+// Clone returns a copy of the Cmp that shares no memory with it.
+func (cmp *Cmp) Clone() Cmp {
+	c := *cmp
+	c.key = bytes.Clone(cmp.key)
+	c.rangeEnd = bytes.Clone(cmp.rangeEnd)
+	c.value = bytes.Clone(cmp.value)
 	return c
 }
 

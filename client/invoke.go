@@ -72,14 +72,36 @@ func (c *Client) invokeOn(ctx context.Context, conn grpc.ClientConnInterface, me
 			}
 			continue
 		}
-		if !shouldRetry(err, safe) {
+		if !shouldRetry(err, safe) || c.retriesSpent(attempt) {
 			return c.toErr(ctx, err)
 		}
 		attempt++
-		if werr := sleepCtx(ctx, retryBackoff(attempt)); werr != nil {
+		if werr := sleepCtx(ctx, c.unaryBackoff(attempt)); werr != nil {
 			return c.toErr(ctx, err)
 		}
 	}
+}
+
+// retriesSpent reports whether a unary call repeated attempt times, so sent
+// attempt+1 times, may not be sent again (Config.MaxUnaryRetries counts
+// every sending, as clientv3's does).
+func (c *Client) retriesSpent(attempt int) bool {
+	return c.cfg.MaxUnaryRetries > 0 && uint(attempt)+1 >= c.cfg.MaxUnaryRetries
+}
+
+// unaryBackoff is the wait before repeating a unary call: retryBackoff, or
+// Config.BackoffWaitBetween with Config.BackoffJitterFraction when set.
+func (c *Client) unaryBackoff(attempt int) time.Duration {
+	wait := c.cfg.BackoffWaitBetween
+	if wait <= 0 {
+		return retryBackoff(attempt)
+	}
+	jitter := c.cfg.BackoffJitterFraction
+	if jitter <= 0 {
+		jitter = defaultBackoffJitterFraction
+	}
+	spread := time.Duration(jitter * float64(wait))
+	return wait - spread + rand.N(2*spread+1)
 }
 
 // shouldRetry says whether a failed call may be sent again. Writes are

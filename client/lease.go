@@ -9,6 +9,10 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 )
 
+// MaxLeaseTTL is the longest TTL, in seconds, a server grants; Grant with
+// a longer one fails with rpctypes.ErrLeaseTTLTooLarge.
+const MaxLeaseTTL = 9000000000
+
 // gRPC method names of the lease calls made through invoke.
 const (
 	methodLeaseGrant      = "/etcdserverpb.Lease/LeaseGrant"

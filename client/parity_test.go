@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,10 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // TestParityLoginWithAuthDisabled: credentials given for a cluster whose
@@ -345,4 +351,139 @@ func TestParityConfigToken(t *testing.T) {
 			t.Errorf("New(Token, %q/%q) = %v, want ErrMutuallyExclusiveCfg", cfg.user, cfg.pass, err)
 		}
 	}
+}
+
+// TestParityAPIAdditions holds the names added for ported code against the
+// official ones: MaxLeaseTTL, IsConnCanceled, ContextError, Cmp.Clone,
+// Client.Dial and the Config fields MaxUnaryRetries, BackoffWaitBetween and
+// LogConfig.
+func TestParityAPIAdditions(t *testing.T) {
+	cl := etcdtest.StartT(t, etcdtest.Options{})
+	ctx := coreCtx(t)
+	theirs := coreTheirs(t, clientv3.Config{Endpoints: cl.Endpoints()})
+	ours := coreOurs(t, client.Config{Endpoints: cl.Endpoints()})
+
+	t.Run("MaxLeaseTTL", func(t *testing.T) {
+		if client.MaxLeaseTTL != clientv3.MaxLeaseTTL {
+			t.Fatalf("MaxLeaseTTL = %d, clientv3's is %d", int64(client.MaxLeaseTTL), int64(clientv3.MaxLeaseTTL))
+		}
+		if _, err := theirs.Grant(ctx, clientv3.MaxLeaseTTL+1); err != rpctypes.ErrLeaseTTLTooLarge { //nolint:errorlint // identity
+			t.Fatalf("clientv3 Grant(MaxLeaseTTL+1): %v (the oracle changed)", err)
+		}
+		if _, err := ours.Grant(ctx, client.MaxLeaseTTL+1); err != rpctypes.ErrLeaseTTLTooLarge { //nolint:errorlint // identity
+			t.Errorf("Grant(MaxLeaseTTL+1): %v, want %v", err, rpctypes.ErrLeaseTTLTooLarge)
+		}
+	})
+
+	t.Run("IsConnCanceled and ContextError", func(t *testing.T) {
+		canceled, cancel := context.WithCancel(ctx)
+		cancel()
+		errs := []error{
+			nil, context.Canceled, context.DeadlineExceeded, errors.New("plain"),
+			status.Error(codes.Canceled, "canceled"), status.Error(codes.Unavailable, "transport is closing"),
+			status.Error(codes.Unavailable, "connection refused"), status.Error(codes.DeadlineExceeded, "deadline"),
+			rpctypes.ErrGRPCEmptyKey, rpctypes.ErrGRPCNoLeader,
+			errors.New("grpc: the client connection is closing"),
+		}
+		for _, err := range errs {
+			if got, want := client.IsConnCanceled(err), clientv3.IsConnCanceled(err); got != want {
+				t.Errorf("IsConnCanceled(%v) = %v, clientv3 says %v", err, got, want)
+			}
+			for _, c := range []context.Context{ctx, canceled} {
+				if got, want := client.ContextError(c, err), clientv3.ContextError(c, err); fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("ContextError(ctx err %v, %v) = %v, clientv3 says %v", c.Err(), err, got, want)
+				}
+			}
+		}
+		if got := client.ContextError(ctx, rpctypes.ErrGRPCEmptyKey); got != rpctypes.ErrEmptyKey { //nolint:errorlint // identity
+			t.Errorf("ContextError(ErrGRPCEmptyKey) = %v, want rpctypes.ErrEmptyKey itself", got)
+		}
+		// What a call on a closed client returns is a canceled connection
+		// for both.
+		closedOurs := coreOurs(t, client.Config{Endpoints: cl.Endpoints()})
+		closedOurs.Close()
+		_, err := closedOurs.Get(ctx, "k")
+		if !client.IsConnCanceled(err) {
+			t.Errorf("IsConnCanceled(Get after Close: %v) = false", err)
+		}
+	})
+
+	t.Run("Cmp.Clone", func(t *testing.T) {
+		orig := client.Compare(client.Value("k"), "=", "v").WithRange("z")
+		clone := orig.Clone()
+		orig.ValueBytes()[0] = 'x'
+		orig.KeyBytes()[0] = 'j'
+		orig.RangeBytes()[0] = 'y'
+		if string(clone.ValueBytes()) != "v" || string(clone.KeyBytes()) != "k" || string(clone.RangeBytes()) != "z" {
+			t.Errorf("the clone changed with the original: key %q value %q range %q", clone.KeyBytes(), clone.ValueBytes(), clone.RangeBytes())
+		}
+		want := client.Compare(client.Value("k"), "=", "v").WithRange("z")
+		if d := coreDiff(clone.GetCompare(), want.GetCompare()); d != "" {
+			t.Errorf("clone differs:\n%s", d)
+		}
+	})
+
+	t.Run("Dial", func(t *testing.T) {
+		if _, err := theirs.Put(ctx, "dial/k", "v"); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := ours.Dial(cl.Endpoints()[0])
+		if err != nil {
+			t.Fatalf("Dial: %v", err)
+		}
+		defer conn.Close()
+		r, err := pb.NewKVClient(conn).Range(ctx, &pb.RangeRequest{Key: []byte("dial/k")})
+		if err != nil || len(r.Kvs) != 1 || string(r.Kvs[0].Value) != "v" {
+			t.Fatalf("Range on the dialed connection = %v, %v", r, err)
+		}
+		if _, err := ours.Dial("ftp://x:1"); !errors.Is(err, client.ErrInvalidArgument) {
+			t.Errorf("Dial(ftp://x:1) = %v, want ErrInvalidArgument", err)
+		}
+	})
+
+	t.Run("MaxUnaryRetries", func(t *testing.T) {
+		// Every Range fails as a lost connection would; a read is
+		// repeated until MaxUnaryRetries sendings were made.
+		failRange := func(n *atomic.Int32) grpc.DialOption {
+			return grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+				if strings.HasSuffix(method, "/Range") {
+					n.Add(1)
+					return status.Error(codes.Unavailable, "injected")
+				}
+				return invoker(ctx, method, req, reply, cc, opts...)
+			})
+		}
+		var theirsN, oursN atomic.Int32
+		tc := coreTheirs(t, clientv3.Config{Endpoints: cl.Endpoints(), MaxUnaryRetries: 3, BackoffWaitBetween: time.Millisecond, DialOptions: []grpc.DialOption{failRange(&theirsN)}})
+		oc := coreOurs(t, client.Config{Endpoints: cl.Endpoints(), MaxUnaryRetries: 3, BackoffWaitBetween: time.Millisecond, DialOptions: []grpc.DialOption{failRange(&oursN)}})
+		if _, err := tc.Get(ctx, "k"); err == nil {
+			t.Fatal("clientv3 Get succeeded through the failing interceptor")
+		}
+		_, err := oc.Get(ctx, "k")
+		if status.Code(err) != codes.Unavailable {
+			t.Errorf("Get: %v, want the Unavailable error", err)
+		}
+		if oursN.Load() != theirsN.Load() {
+			t.Errorf("Get was sent %d times with MaxUnaryRetries 3; clientv3 sent it %d times", oursN.Load(), theirsN.Load())
+		}
+	})
+
+	t.Run("LogConfig", func(t *testing.T) {
+		bad := zap.NewProductionConfig()
+		bad.Encoding = "no-such-encoding"
+		c, err := client.New(client.Config{Endpoints: cl.Endpoints(), LogConfig: &bad})
+		if c != nil {
+			c.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "LogConfig") {
+			t.Errorf("New with a bad LogConfig: %v, want an error naming LogConfig", err)
+		}
+		good := zap.NewDevelopmentConfig()
+		good.OutputPaths, good.ErrorOutputPaths = []string{"stderr"}, []string{"stderr"}
+		good.Level = zap.NewAtomicLevelAt(zap.WarnLevel)
+		lc := coreOurs(t, client.Config{Endpoints: cl.Endpoints(), LogConfig: &good})
+		if !lc.GetLogger().Core().Enabled(zap.WarnLevel) || lc.GetLogger().Core().Enabled(zap.InfoLevel) {
+			t.Error("the client's logger is not the one LogConfig describes")
+		}
+	})
 }
