@@ -109,10 +109,9 @@
 //
 // Not offered: NewCtxClient and its Option and WithZapLogger, the
 // New...From...Client constructors over generated gRPC clients (except
-// NewWatchFromWatchClient), the Retry...Client wrappers, ConfigSpec with
-// NewClientConfig, SecureConfig and AuthConfig, and the deprecated or
-// test-only SetLogger, Client.WithLogger, ClientLogLevel, WithWatchBufLog
-// and LeaseResponseChSize.
+// NewWatchFromWatchClient), the Retry...Client wrappers, and the
+// deprecated or test-only SetLogger, Client.WithLogger, ClientLogLevel,
+// WithWatchBufLog and LeaseResponseChSize.
 //
 // # Metrics and other interceptors
 //
