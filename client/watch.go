@@ -76,7 +76,9 @@ type Watcher interface {
 	// starts at rev and Watch returns at once.
 	//
 	// The channel closes when ctx ends (after which a receive yields a zero
-	// WatchResponse), when the Watcher or its Client is closed, or after a
+	// WatchResponse), when the Watcher or its Client is closed (with no
+	// last response, as in clientv3; a Watch made after that returns a
+	// closed channel), or after a
 	// response with Canceled set whose Err says why the watch ended: bad
 	// options (wrapping ErrInvalidArgument), rpctypes.ErrCompacted,
 	// rpctypes.ErrNoLeader (with WithRequireLeader, when no member with a
@@ -90,7 +92,8 @@ type Watcher interface {
 	// whose server has not caught up yet get no response.
 	RequestProgress(ctx context.Context) error
 
-	// Close ends every watch of this Watcher: their channels close.
+	// Close ends every watch of this Watcher: their channels close, with
+	// nothing more delivered.
 	Close() error
 }
 
