@@ -64,9 +64,10 @@
 // returns the context's error (context.Canceled, context.DeadlineExceeded),
 // wrapped in a *ConnectError when no endpoint was reachable. Bad input is
 // found before anything is sent and wraps ErrInvalidArgument with a message
-// naming what was wrong; an empty key is rpctypes.ErrEmptyKey, as the server
-// would say. Nothing in this package panics on bad input: an invalid option,
-// compare or Txn order is reported by the call that sends it.
+// naming what was wrong; an empty key is rpctypes.ErrEmptyKey and an
+// unknown sort target or order rpctypes.ErrInvalidSortOption, as clientv3
+// returns them. Nothing in this package panics on bad input: an invalid
+// option, compare or Txn order is reported by the call that sends it.
 //
 // Size limits: a request above Config.MaxCallSendMsgSize, or above what the
 // server accepts, wraps rpctypes.ErrRequestTooLarge; a response above
