@@ -117,24 +117,14 @@ func TestParityWatchCloseEndsQuietly(t *testing.T) {
 		return drainWatch(t, ch)
 	}
 	theirsCh := func(wch clientv3.WatchChan) <-chan watchResult {
-		out := make(chan watchResult)
-		go func() {
-			defer close(out)
-			for r := range wch {
-				out <- watchResult{events: len(r.Events), canceled: r.Canceled, err: fmt.Sprint(r.Err())}
-			}
-		}()
-		return out
+		return relayWatch(wch, func(r clientv3.WatchResponse) watchResult {
+			return watchResult{len(r.Events), r.Canceled, fmt.Sprint(r.Err())}
+		})
 	}
 	oursCh := func(wch client.WatchChan) <-chan watchResult {
-		out := make(chan watchResult)
-		go func() {
-			defer close(out)
-			for r := range wch {
-				out <- watchResult{events: len(r.Events), canceled: r.Canceled, err: fmt.Sprint(r.Err())}
-			}
-		}()
-		return out
+		return relayWatch(wch, func(r client.WatchResponse) watchResult {
+			return watchResult{len(r.Events), r.Canceled, fmt.Sprint(r.Err())}
+		})
 	}
 
 	t.Run("Watcher.Close", func(t *testing.T) {
@@ -172,6 +162,19 @@ func TestParityWatchCloseEndsQuietly(t *testing.T) {
 			t.Errorf("Watch after Client.Close delivered %+v, want a closed channel", rest)
 		}
 	})
+}
+
+// relayWatch delivers what a watch channel of either client delivers, seen
+// through view, and closes with it.
+func relayWatch[R any](wch <-chan R, view func(R) watchResult) <-chan watchResult {
+	out := make(chan watchResult)
+	go func() {
+		defer close(out)
+		for r := range wch {
+			out <- view(r)
+		}
+	}()
+	return out
 }
 
 // drainWatch returns what ch delivers until it closes.

@@ -118,6 +118,16 @@ type stmView struct {
 	rev func(key string) int64
 }
 
+// viewOf is the stmView of an STM of either package; put is its Put without
+// options, whose type differs between the packages.
+func viewOf(s interface {
+	Get(keys ...string) string
+	Del(key string)
+	Rev(key string) int64
+}, put func(key, val string)) stmView {
+	return stmView{get: s.Get, put: put, del: s.Del, rev: s.Rev}
+}
+
 // stmRunner runs apply as one STM of an implementation at a level, with
 // the keys prefetched, and returns the number of the commit's responses.
 type stmRunner func(ctx context.Context, iso int, prefetch []string, apply func(stmView) error) (int, error)
@@ -129,12 +139,7 @@ func oursSTM(cli *client.Client) stmRunner {
 			opts = append(opts, concurrency.WithPrefetch(prefetch...))
 		}
 		resp, err := concurrency.NewSTM(cli, func(s concurrency.STM) error {
-			return apply(stmView{
-				get: s.Get,
-				put: func(k, v string) { s.Put(k, v) },
-				del: s.Del,
-				rev: s.Rev,
-			})
+			return apply(viewOf(s, func(k, v string) { s.Put(k, v) }))
 		}, opts...)
 		if err != nil {
 			return 0, err
@@ -150,12 +155,7 @@ func theirsSTM(cli *clientv3.Client) stmRunner {
 			opts = append(opts, officialconc.WithPrefetch(prefetch...))
 		}
 		resp, err := officialconc.NewSTM(cli, func(s officialconc.STM) error {
-			return apply(stmView{
-				get: s.Get,
-				put: func(k, v string) { s.Put(k, v) },
-				del: s.Del,
-				rev: s.Rev,
-			})
+			return apply(viewOf(s, func(k, v string) { s.Put(k, v) }))
 		}, opts...)
 		if err != nil {
 			return 0, err
