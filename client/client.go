@@ -34,6 +34,8 @@ type Client struct {
 	// Username and Password are the credentials the client logs in with.
 	Username string
 	Password string
+	// Token is the fixed auth token of Config.Token, if any.
+	Token string
 
 	cfg      Config
 	conn     *grpc.ClientConn
@@ -60,6 +62,9 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Token != "" && (cfg.Username != "" || cfg.Password != "") {
+		return nil, ErrMutuallyExclusiveCfg
+	}
 	parent := cfg.Context
 	if parent == nil {
 		parent = context.Background()
@@ -68,11 +73,18 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		Username:  cfg.Username,
 		Password:  cfg.Password,
+		Token:     cfg.Token,
 		cfg:       cfg,
 		ctx:       ctx,
 		cancel:    cancel,
 		lg:        cfg.Logger,
 		endpoints: eps,
+	}
+	if c.lg == nil && cfg.LogConfig != nil {
+		if c.lg, err = cfg.LogConfig.Build(); err != nil {
+			cancel()
+			return nil, fmt.Errorf("etcdclient: Config.LogConfig: %w", err)
+		}
 	}
 	if c.lg == nil {
 		c.lg = zap.NewNop()
@@ -92,7 +104,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.DialTimeout > 0 {
 		dctx, dcancel := context.WithTimeout(ctx, cfg.DialTimeout)
 		err := c.waitReady(dctx)
-		if err == nil && c.Username != "" {
+		if err == nil && c.auth.enabled() {
 			_, err = c.auth.get(dctx, "")
 		}
 		if err == nil && cfg.RejectOldCluster {

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"fmt"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -73,12 +74,23 @@ func (cmp *Cmp) GetCompare() *pb.Compare {
 	return c
 }
 
+// Clone returns a copy of the Cmp that shares no memory with it.
+func (cmp *Cmp) Clone() Cmp {
+	c := *cmp
+	c.key = bytes.Clone(cmp.key)
+	c.rangeEnd = bytes.Clone(cmp.rangeEnd)
+	c.value = bytes.Clone(cmp.value)
+	return c
+}
+
 // Err returns what was wrong with the Cmp, or nil.
 func (cmp Cmp) Err() error { return cmp.err }
 
 // Compare sets the relation ("=", "==", "!=", "<", ">") and the value to
-// compare with: a string for Value, an integer for Version, CreateRevision
-// and ModRevision, a LeaseID or integer for LeaseValue.
+// compare with: a string (or []byte) for Value, an integer for Version,
+// CreateRevision and ModRevision (not a LeaseID), a LeaseID or integer for
+// LeaseValue. Where clientv3 panics on an operator or value it does not
+// take, the Cmp carries the error, and Txn.Commit returns it.
 func Compare(cmp Cmp, result string, v any) Cmp {
 	switch result {
 	case "=", "==":
@@ -104,6 +116,11 @@ func Compare(cmp Cmp, result string, v any) Cmp {
 		}
 	case pb.Compare_VERSION, pb.Compare_CREATE, pb.Compare_MOD, pb.Compare_LEASE:
 		n, ok := toInt64(v)
+		if _, isLease := v.(LeaseID); isLease && cmp.target != pb.Compare_LEASE {
+			// A lease id where a version or revision belongs is a mix-up
+			// that clientv3 refuses too (with a panic).
+			ok = false
+		}
 		if !ok {
 			cmp.fail(invalidArg("compare %s of key %q: want an integer, got %T", cmp.target, cmp.key, v))
 		}

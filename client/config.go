@@ -61,6 +61,28 @@ type Config struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
 
+	// Token, when set, is an auth token (a JWT issued for this cluster)
+	// sent on every call and stream instead of logging in. It is never
+	// renewed: once it expires, calls fail with rpctypes.ErrInvalidAuthToken.
+	// New refuses a Token together with a Username or Password
+	// (ErrMutuallyExclusiveCfg).
+	Token string `json:"token"`
+
+	// MaxUnaryRetries, when positive, bounds how many times a unary call
+	// (not a stream) is sent, the first time included, under the retry
+	// policy of the package documentation; 0 means until the call's
+	// context ends.
+	MaxUnaryRetries uint `json:"max-unary-retries"`
+
+	// BackoffWaitBetween, when positive, is the wait before repeating a
+	// unary call, spread by BackoffJitterFraction (0 means 0.1) either way.
+	// 0 means the package's backoff: about 10 ms doubling to 500 ms.
+	BackoffWaitBetween time.Duration `json:"backoff-wait-between"`
+
+	// BackoffJitterFraction is the fraction of BackoffWaitBetween by which
+	// a wait is made shorter or longer at random.
+	BackoffJitterFraction float64 `json:"backoff-jitter-fraction"`
+
 	// RejectOldCluster makes New refuse a cluster older than etcd 3.2.
 	RejectOldCluster bool `json:"reject-old-cluster"`
 
@@ -72,8 +94,13 @@ type Config struct {
 	// background work; cancelling it is like calling Close.
 	Context context.Context
 
-	// Logger receives the client's logs; nil means no logs.
+	// Logger receives the client's logs; nil means no logs, unless
+	// LogConfig is set.
 	Logger *zap.Logger
+
+	// LogConfig, when set and Logger is nil, is built into the client's
+	// logger; New fails if it cannot be.
+	LogConfig *zap.Config
 }
 
 const (
@@ -81,4 +108,6 @@ const (
 	defaultKeepAliveTimeout = 10 * time.Second
 	defaultMaxSendMsgSize   = 2 * 1024 * 1024
 	defaultMaxRecvMsgSize   = 1<<31 - 1
+
+	defaultBackoffJitterFraction = 0.1
 )

@@ -64,9 +64,10 @@
 // returns the context's error (context.Canceled, context.DeadlineExceeded),
 // wrapped in a *ConnectError when no endpoint was reachable. Bad input is
 // found before anything is sent and wraps ErrInvalidArgument with a message
-// naming what was wrong; an empty key is rpctypes.ErrEmptyKey, as the server
-// would say. Nothing in this package panics on bad input: an invalid option,
-// compare or Txn order is reported by the call that sends it.
+// naming what was wrong; an empty key is rpctypes.ErrEmptyKey and an
+// unknown sort target or order rpctypes.ErrInvalidSortOption, as clientv3
+// returns them. Nothing in this package panics on bad input: an invalid
+// option, compare or Txn order is reported by the call that sends it.
 //
 // Size limits: a request above Config.MaxCallSendMsgSize, or above what the
 // server accepts, wraps rpctypes.ErrRequestTooLarge; a response above
@@ -75,6 +76,43 @@
 //
 // Classify maps any of these errors to a stable Code and a retryable flag;
 // it is the one classification shared by Go hosts and the Lua layer.
+//
+// # Differences from clientv3
+//
+// A program written for clientv3 v3.7 gets the same answers, errors and
+// response shapes, except for these deliberate differences:
+//
+//   - Nothing panics on bad input. Where clientv3 panics (an unknown
+//     Compare operator or a value of the wrong type, If after Then, an
+//     option that means nothing for the operation), the call that sends
+//     the request (Txn.Commit, Do, Put, ...) returns an error wrapping
+//     ErrInvalidArgument, and nothing is sent. A nil context, a negative
+//     limit or revision, NoLease given to KeepAlive or KeepAliveOnce and a
+//     nil AlarmMember are refused the same way. Compare also takes "==" for
+//     "=", a []byte value for Value and any integer type that fits in an
+//     int64.
+//   - A call that found no endpoint reachable before its context ended
+//     returns a *ConnectError naming the last connection error; errors.Is
+//     with the context's error still holds.
+//   - HTTP/2 keepalive pings are on by default (Config.DialKeepAliveTime).
+//   - The retry policy above: reads are repeated until their context ends
+//     (or Config.MaxUnaryRetries sendings), writes only when they provably
+//     did not take effect. New with a DialTimeout waits for a connection and
+//     the login, as clientv3 before 3.7 did; without one it returns at once.
+//   - Config.Username logs in even with an empty Password (clientv3 logs in
+//     only with both set). Client.Dial's connection does not add the auth
+//     token to calls.
+//   - A watch's buffer is bounded (see Watcher). A WithRequireLeader watch
+//     whose member lost its leader moves to another member, and ends with
+//     rpctypes.ErrNoLeader only when none with a leader answers.
+//   - ErrKeepAliveHalted unwraps to its reason, and KeepAliveError tells why
+//     a keepalive channel closed.
+//
+// Not offered: NewCtxClient and its Option and WithZapLogger, the
+// New...From...Client constructors over generated gRPC clients (except
+// NewWatchFromWatchClient), the Retry...Client wrappers, and the
+// deprecated or test-only SetLogger, Client.WithLogger, ClientLogLevel,
+// WithWatchBufLog and LeaseResponseChSize.
 //
 // # Metrics and other interceptors
 //

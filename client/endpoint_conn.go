@@ -38,14 +38,9 @@ func (p *endpointConns) get(raw string) (*grpc.ClientConn, error) {
 	if conn, ok := p.conns[key]; ok {
 		return conn, nil
 	}
-	// A resolver of its own gives the address the same attributes as on
-	// the balanced connection, so endpointCreds makes the same TLS choice.
-	r := manual.NewBuilderWithScheme("etcdscript-ep")
-	r.InitialState(resolver.State{Addresses: []resolver.Address{toAddress(ep)}})
-	opts := append([]grpc.DialOption{grpc.WithResolvers(r)}, p.c.dialOptions(p.c.cfg.TLS != nil || ep.secure)...)
-	conn, err := grpc.NewClient("etcdscript-ep:///"+ep.host, opts...)
+	conn, err := p.c.dialEndpoint(raw, ep)
 	if err != nil {
-		return nil, fmt.Errorf("etcdclient: connect to endpoint %s: %w", raw, err)
+		return nil, err
 	}
 	if p.conns == nil {
 		p.conns = make(map[string]*grpc.ClientConn)
@@ -67,4 +62,35 @@ func (p *endpointConns) close() error {
 		}
 	}
 	return first
+}
+
+// dialEndpoint opens a connection to the one endpoint ep (raw as given).
+func (c *Client) dialEndpoint(raw string, ep endpoint) (*grpc.ClientConn, error) {
+	// A resolver of its own gives the address the same attributes as on
+	// the balanced connection, so endpointCreds makes the same TLS choice.
+	r := manual.NewBuilderWithScheme("etcdscript-ep")
+	r.InitialState(resolver.State{Addresses: []resolver.Address{toAddress(ep)}})
+	opts := append([]grpc.DialOption{grpc.WithResolvers(r)}, c.dialOptions(c.cfg.TLS != nil || ep.secure)...)
+	conn, err := grpc.NewClient("etcdscript-ep:///"+ep.host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("etcdclient: connect to endpoint %s: %w", raw, err)
+	}
+	return conn, nil
+}
+
+// Dial opens a new gRPC connection to the one endpoint ep (in any form
+// Config.Endpoints accepts) with the client's dialer, TLS, keepalive and
+// Config.DialOptions, for calling services this package does not wrap.
+// The caller closes it. Unlike clientv3's, the connection does not add the
+// client's auth token to calls: pass it in the call's metadata
+// (rpctypes.TokenFieldNameGRPC) if the cluster needs it.
+func (c *Client) Dial(ep string) (*grpc.ClientConn, error) {
+	parsed, err := parseEndpoint(ep, c.cfg.TLS != nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.ctx.Err() != nil {
+		return nil, ErrClientClosed
+	}
+	return c.dialEndpoint(ep, parsed)
 }

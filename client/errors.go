@@ -14,6 +14,9 @@ import (
 var (
 	// ErrNoAvailableEndpoints is returned by New when Config.Endpoints is empty.
 	ErrNoAvailableEndpoints = errors.New("etcdclient: no available endpoints")
+	// ErrMutuallyExclusiveCfg is returned by New when Config.Token is set
+	// together with Config.Username or Config.Password.
+	ErrMutuallyExclusiveCfg = errors.New("Username/Password and Token configurations are mutually exclusive") //nolint:staticcheck // clientv3's text
 	// ErrOldCluster is returned by New when Config.RejectOldCluster is set and
 	// an endpoint runs a server older than 3.2.
 	ErrOldCluster = errors.New("etcdclient: old cluster version")
@@ -102,6 +105,43 @@ func (c *Client) toErr(ctx context.Context, err error) error {
 		}
 	}
 	return err
+}
+
+// ContextError turns the error of a gRPC call made with ctx into the error
+// this package's calls return: a server error becomes its rpctypes value,
+// and a call ended by ctx returns ctx's error. It is for calls made on the
+// connection of Client.ActiveConnection or Client.Dial.
+func ContextError(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	err = rpctypes.Error(err)
+	var ee rpctypes.EtcdError
+	if errors.As(err, &ee) {
+		return err
+	}
+	if st, ok := status.FromError(err); ok && (st.Code() == codes.Canceled || st.Code() == codes.DeadlineExceeded) {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+	}
+	return err
+}
+
+// IsConnCanceled reports whether err ended a call because it was canceled
+// or its connection closed: the client's Close (ErrClientClosed), a
+// canceled context, or a gRPC status Canceled or "transport is closing".
+func IsConnCanceled(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrClientClosed) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	if st, ok := status.FromError(err); ok {
+		return st.Code() == codes.Canceled || st.Message() == "transport is closing"
+	}
+	return strings.Contains(err.Error(), "grpc: the client connection is closing")
 }
 
 // ownRecvLimit reports whether msg, a "received message larger than max

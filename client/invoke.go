@@ -9,7 +9,6 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -56,7 +55,7 @@ func (c *Client) invokeOn(ctx context.Context, conn grpc.ClientConnInterface, me
 			if token, err = c.auth.get(ctx, ""); err != nil {
 				return err
 			}
-			callCtx = metadata.AppendToOutgoingContext(ctx, rpctypes.TokenFieldNameGRPC, token)
+			callCtx = withToken(ctx, token)
 		}
 		err := conn.Invoke(callCtx, method, req, resp)
 		if err == nil {
@@ -65,21 +64,44 @@ func (c *Client) invokeOn(ctx context.Context, conn grpc.ClientConnInterface, me
 		if ctx.Err() != nil || c.ctx.Err() != nil {
 			return c.toErr(ctx, err)
 		}
-		if tokenSet && !renewed && isTokenError(err) {
+		if !renewed && c.auth.needsLogin(err, token) {
 			renewed = true
+			c.auth.forgetEmpty()
 			if _, rerr := c.auth.get(ctx, token); rerr != nil {
 				return rerr
 			}
 			continue
 		}
-		if !shouldRetry(err, safe) {
+		if !shouldRetry(err, safe) || c.retriesSpent(attempt) {
 			return c.toErr(ctx, err)
 		}
 		attempt++
-		if werr := sleepCtx(ctx, retryBackoff(attempt)); werr != nil {
+		if werr := sleepCtx(ctx, c.unaryBackoff(attempt)); werr != nil {
 			return c.toErr(ctx, err)
 		}
 	}
+}
+
+// retriesSpent reports whether a unary call repeated attempt times, so sent
+// attempt+1 times, may not be sent again (Config.MaxUnaryRetries counts
+// every sending, as clientv3's does).
+func (c *Client) retriesSpent(attempt int) bool {
+	return c.cfg.MaxUnaryRetries > 0 && uint(attempt)+1 >= c.cfg.MaxUnaryRetries
+}
+
+// unaryBackoff is the wait before repeating a unary call: retryBackoff, or
+// Config.BackoffWaitBetween with Config.BackoffJitterFraction when set.
+func (c *Client) unaryBackoff(attempt int) time.Duration {
+	wait := c.cfg.BackoffWaitBetween
+	if wait <= 0 {
+		return retryBackoff(attempt)
+	}
+	jitter := c.cfg.BackoffJitterFraction
+	if jitter <= 0 {
+		jitter = defaultBackoffJitterFraction
+	}
+	spread := time.Duration(jitter * float64(wait))
+	return wait - spread + rand.N(2*spread+1)
 }
 
 // shouldRetry says whether a failed call may be sent again. Writes are
@@ -96,9 +118,14 @@ func shouldRetry(err error, safe bool) bool {
 	return ok && st.Code() == codes.Unavailable
 }
 
+// isTokenError reports whether err asks for a (new) login: the token was
+// stale, or none was sent (the login had found authentication off, and it
+// has been turned on since). Requests that name an empty user are refused
+// before they are sent, so ErrUserEmpty from the server means no token.
+// isTokenError reports whether err refused a stale token.
 func isTokenError(err error) bool {
 	ee := rpctypes.Error(err)
-	return ee == rpctypes.ErrInvalidAuthToken || ee == rpctypes.ErrAuthOldRevision
+	return ee == rpctypes.ErrInvalidAuthToken || ee == rpctypes.ErrAuthOldRevision || ee == rpctypes.ErrUserEmpty
 }
 
 // retryBackoff is jittered exponential: about 10 ms, 20 ms, ... up to 500 ms.

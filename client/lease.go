@@ -9,6 +9,10 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 )
 
+// MaxLeaseTTL is the longest TTL, in seconds, a server grants; Grant with
+// a longer one fails with rpctypes.ErrLeaseTTLTooLarge.
+const MaxLeaseTTL = 9000000000
+
 // gRPC method names of the lease calls made through invoke.
 const (
 	methodLeaseGrant      = "/etcdserverpb.Lease/LeaseGrant"
@@ -161,7 +165,8 @@ type Lease interface {
 	// KeepAliveOnce renews the lease once, repeating the attempt on errors
 	// that leave the lease untouched (no leader, an unreachable member)
 	// until ctx ends. A lease that does not exist gives
-	// rpctypes.ErrLeaseNotFound.
+	// rpctypes.ErrLeaseNotFound along with the server's response (its TTL
+	// is -1), as clientv3 returns both.
 	KeepAliveOnce(ctx context.Context, id LeaseID) (*LeaseKeepAliveResponse, error)
 
 	// Close stops every keepalive of this Lease (their channels close with

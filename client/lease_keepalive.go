@@ -500,7 +500,12 @@ func (l *lessor) KeepAliveOnce(ctx context.Context, id LeaseID) (*LeaseKeepAlive
 		if err == nil {
 			return resp, nil
 		}
-		if errors.Is(err, rpctypes.ErrLeaseNotFound) || ctx.Err() != nil || l.c.ctx.Err() != nil {
+		if resp != nil {
+			// The server answered that the lease is gone: its answer
+			// (TTL -1) goes with the error, as in clientv3.
+			return resp, err
+		}
+		if ctx.Err() != nil || l.c.ctx.Err() != nil {
 			return nil, l.c.toErr(ctx, err)
 		}
 		if !renewed && isTokenError(err) && l.c.auth.enabled() {
@@ -540,8 +545,9 @@ func (l *lessor) keepAliveOnce(ctx context.Context, id LeaseID) (*LeaseKeepAlive
 	if err != nil {
 		return nil, token, err
 	}
+	out := &LeaseKeepAliveResponse{ResponseHeader: resp.Header, ID: LeaseID(resp.ID), TTL: resp.TTL}
 	if resp.TTL <= 0 {
-		return nil, token, rpctypes.ErrLeaseNotFound
+		return out, token, rpctypes.ErrLeaseNotFound
 	}
-	return &LeaseKeepAliveResponse{ResponseHeader: resp.Header, ID: LeaseID(resp.ID), TTL: resp.TTL}, token, nil
+	return out, token, nil
 }

@@ -48,7 +48,8 @@ type Maintenance interface {
 	AlarmList(ctx context.Context) (*AlarmResponse, error)
 
 	// AlarmDisarm clears one alarm; an AlarmMember with MemberID 0 and
-	// Alarm NONE clears every active alarm.
+	// Alarm NONE clears every active alarm, and then the response, which
+	// lists the alarms cleared, has no Header (as in clientv3).
 	AlarmDisarm(ctx context.Context, m *AlarmMember) (*AlarmResponse, error)
 
 	// Defragment compacts the backend file of the member at endpoint,
@@ -198,13 +199,14 @@ func (m *maintenanceImpl) AlarmDisarm(ctx context.Context, am *AlarmMember) (*Al
 		if err != nil {
 			return nil, err
 		}
-		out := &AlarmResponse{Header: list.Header}
+		// The answer has no header, as clientv3's: no one server
+		// response stands for the several calls.
+		out := &AlarmResponse{}
 		for _, a := range list.Alarms {
 			r, err := m.AlarmDisarm(ctx, (*AlarmMember)(a))
 			if err != nil {
 				return nil, fmt.Errorf("etcdclient: disarm %s alarm of member %x: %w", a.Alarm, a.MemberID, err)
 			}
-			out.Header = r.Header
 			out.Alarms = append(out.Alarms, r.Alarms...)
 		}
 		return out, nil

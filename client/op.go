@@ -248,7 +248,9 @@ func (op *Op) validate() error {
 		return invalidArg("WithPrefix cannot be combined with WithRange (key %q)", op.key)
 	}
 	if !op.IsSortOptionValid() {
-		return invalidArg("invalid sort option %+v (key %q)", *op.sort, op.key)
+		// The value itself, as clientv3 returns it, so that
+		// err == rpctypes.ErrInvalidSortOption holds in ported code.
+		return rpctypes.ErrInvalidSortOption
 	}
 	return nil
 }

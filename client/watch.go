@@ -76,7 +76,9 @@ type Watcher interface {
 	// starts at rev and Watch returns at once.
 	//
 	// The channel closes when ctx ends (after which a receive yields a zero
-	// WatchResponse), when the Watcher or its Client is closed, or after a
+	// WatchResponse), when the Watcher or its Client is closed (with no
+	// last response, as in clientv3; a Watch made after that returns a
+	// closed channel), or after a
 	// response with Canceled set whose Err says why the watch ended: bad
 	// options (wrapping ErrInvalidArgument), rpctypes.ErrCompacted,
 	// rpctypes.ErrNoLeader (with WithRequireLeader, when no member with a
@@ -90,7 +92,8 @@ type Watcher interface {
 	// whose server has not caught up yet get no response.
 	RequestProgress(ctx context.Context) error
 
-	// Close ends every watch of this Watcher: their channels close.
+	// Close ends every watch of this Watcher: their channels close, with
+	// nothing more delivered.
 	Close() error
 }
 
@@ -223,16 +226,16 @@ func (w *watcher) Watch(ctx context.Context, key string, opts ...OpOption) Watch
 		return failedWatch(err)
 	}
 	if ctx.Err() != nil {
-		ch := make(chan WatchResponse)
-		close(ch)
-		return ch
+		return closedWatch()
 	}
 	s := newWatchSub(w, ctx, &op)
 
 	w.mu.Lock()
 	if w.closed || w.ctx.Err() != nil {
 		w.mu.Unlock()
-		return failedWatch(ErrClientClosed)
+		// As clientv3: a closed channel with nothing in it, the same
+		// end as that of the watches the Close ended.
+		return closedWatch()
 	}
 	gkey, md := streamKey(ctx)
 	g := w.groups[gkey]
@@ -292,6 +295,13 @@ func (op *Op) watchRequest() *pb.WatchCreateRequest {
 		r.Filters = append(r.Filters, pb.WatchCreateRequest_NODELETE)
 	}
 	return r
+}
+
+// closedWatch returns a closed channel with nothing in it.
+func closedWatch() WatchChan {
+	ch := make(chan WatchResponse)
+	close(ch)
+	return ch
 }
 
 // failedWatch returns a closed channel holding one response that reports err.

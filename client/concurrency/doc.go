@@ -1,6 +1,7 @@
-// Package concurrency builds distributed locks and leader elections on etcd,
-// with the API of the official go.etcd.io/etcd/client/v3/concurrency
-// package (without STM): a program ports by changing the imports.
+// Package concurrency builds distributed locks, leader elections and
+// software transactional memory (STM) on etcd, with the API of the official
+// go.etcd.io/etcd/client/v3/concurrency package: a program ports by
+// changing the imports.
 //
 // A Session is a lease kept alive in the background; everything a session
 // holds (lock and election keys) is attached to its lease, so it vanishes
@@ -29,10 +30,23 @@
 //   - WithNamespace puts a session's locks and elections under a prefix
 //     without changing the client, which may be shared (the official way,
 //     namespacing the client's KV, Watcher and Lease fields, works too).
-//   - Bad input (a nil context, a nil session, a TTL that is not positive)
-//     is an error wrapping client.ErrInvalidArgument, never a panic. The
-//     sync.Locker of NewLocker still panics when locking fails, since
-//     sync.Locker has no way to return an error.
+//   - Bad input (a nil context, a nil session, a TTL that is not positive,
+//     a nil client or apply function or an unknown isolation level for
+//     NewSTM) is an error wrapping client.ErrInvalidArgument, never a
+//     panic. The sync.Locker of NewLocker still panics when locking fails,
+//     since sync.Locker has no way to return an error.
+//   - NewSTM runs the apply function on the calling goroutine, so a panic
+//     of the function reaches the caller (the official package runs it on
+//     a goroutine of its own, where a panic ends the program), and an STM
+//     kept past NewSTM does nothing. Get(k1, k2, ...) reads every key not
+//     yet read in one round trip; the official Get stops at the first key
+//     it has already read.
+//
+// NewSTM runs a function that reads keys with Get and stages writes with
+// Put and Del, and commits the writes in one transaction only if nothing it
+// depends on changed meanwhile (see Isolation); on a conflict it runs the
+// function again on fresh data. Under the default SerializableSnapshot,
+// concurrent STMs act as if run one at a time.
 //
 // Holding a lock is never a guarantee by itself: a session can end while
 // its holder works, and the holder learns it only later. Guard the writes

@@ -258,7 +258,9 @@ func (o *observer) send(h *pb.ResponseHeader, kv *mvccpb.KeyValue) bool {
 	if string(kv.Key) == o.lastKey && kv.ModRevision == o.lastRev {
 		return true
 	}
-	resp := &client.GetResponse{Header: h, Kvs: []*mvccpb.KeyValue{kv}, Count: 1}
+	// Count stays 0, as in the official package: the response is made
+	// here from a kv, not read as a range.
+	resp := &client.GetResponse{Header: h, Kvs: []*mvccpb.KeyValue{kv}}
 	select {
 	case o.ch <- resp:
 		o.lastKey, o.lastRev = string(kv.Key), kv.ModRevision
