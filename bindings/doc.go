@@ -40,7 +40,10 @@
 //     watches (no callback) and lease keepalives do not: nothing could pull
 //     from a watch once the main chunk has returned, and a keepalive must not
 //     keep a finished script running. etcd.wait returns true when no watch
-//     is left, false when its time passed first.
+//     is left, false when its time passed first. etcd.wait(seconds)
+//     returns before its time once nothing is left that could call back
+//     (no watch, no keepalive, nothing queued); time.sleep always sleeps
+//     its time.
 //   - A watch's timeout option ends it quietly, as w:cancel() would. An
 //     error raised by a callback is raised from the dispatch point and the
 //     watch goes on; on_error receives errors that end the watch.

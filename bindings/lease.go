@@ -192,8 +192,11 @@ func leaseKeepAlive(L *lua.LState) int {
 	ka := &keepalive{cancel: cancel, onLost: onLost}
 	c.kas[l.id] = ka
 	id := l.id
+	// Its on_lost may still come, so etcd.wait(seconds) waits for it.
+	source := m.loop.Source()
 	m.goroutine(func() {
 		defer untrack()
+		defer source()
 		for range ch {
 		}
 		if ctx.Err() != nil {
