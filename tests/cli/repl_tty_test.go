@@ -137,15 +137,22 @@ type tty struct {
 // controlling terminal, stdin, stdout and stderr.
 func startOnTTY(t *testing.T, home string, env ...string) *tty {
 	t.Helper()
+	return startTTY(t, home, 80, []string{"repl"}, env...)
+}
+
+// startTTY starts etcdscript with args on a pseudo-terminal cols columns
+// wide, as its controlling terminal, stdin, stdout and stderr.
+func startTTY(t *testing.T, home string, cols uint16, args []string, env ...string) *tty {
+	t.Helper()
 	bin, err := exec.LookPath("etcdscript")
 	if err != nil {
 		t.Fatal(err)
 	}
-	master, slave, err := openPTY()
+	master, slave, err := openPTY(cols)
 	if err != nil {
 		t.Skipf("no pseudo-terminal here: %v", err)
 	}
-	cmd := exec.Command(bin, "repl")
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "TERM=xterm"}, env...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
@@ -230,8 +237,9 @@ func (tt *tty) wait() error {
 	}
 }
 
-// openPTY opens a pseudo-terminal pair (/dev/ptmx) with an 80x24 window.
-func openPTY() (master, slave *os.File, err error) {
+// openPTY opens a pseudo-terminal pair (/dev/ptmx) with a window of cols
+// columns and 24 rows.
+func openPTY(cols uint16) (master, slave *os.File, err error) {
 	master, err = os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, nil, err
@@ -251,7 +259,7 @@ func openPTY() (master, slave *os.File, err error) {
 		master.Close()
 		return nil, nil, err
 	}
-	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 80}); err != nil {
+	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: cols}); err != nil {
 		master.Close()
 		slave.Close()
 		return nil, nil, err
