@@ -59,6 +59,14 @@
 //     the server or KV has no stream. Its sort option accepts only ascending
 //     key order, and count_only is refused. Waiting for each chunk is bounded
 //     by the per-call timeout.
+//   - The iterator etcd.scan returns is a callable object, so `for kv in
+//     etcd.scan(...)` works as with a function, with one field: it.revision,
+//     the revision the whole scan reads at (the rev option when given),
+//     known before the first key, so that an export can record it and a
+//     watch from it.revision + 1 misses nothing. (A second return value
+//     would become the generic for's state argument.) Over the client's
+//     KV the scan pins that revision with one count-only read of its first
+//     key before it streams.
 //   - An empty key means the whole key space for reads with prefix or
 //     from_key (range, scan, watch, op.get, cmp with prefix); it raises
 //     empty_key everywhere else, delete with prefix included.

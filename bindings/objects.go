@@ -11,7 +11,7 @@ import (
 // per kind, made once per state: a method reads its object from self, so
 // no object carries closures of its own.
 type metatables struct {
-	lease, watch, txn, cmp, op, lock, election *lua.LTable
+	lease, watch, txn, cmp, op, lock, election, scan *lua.LTable
 }
 
 func newMetatables(m *Module, L *lua.LState) metatables {
@@ -23,6 +23,7 @@ func newMetatables(m *Module, L *lua.LState) metatables {
 		op:       m.opMeta(L),
 		lock:     m.lockMeta(L),
 		election: m.electionMeta(L),
+		scan:     m.scanMeta(L),
 	}
 }
 
