@@ -341,6 +341,7 @@ func electionLeader(L *lua.LState) int {
 	resp, err := e.e.Leader(ctx)
 	cancel()
 	if errors.Is(err, concurrency.ErrElectionNoLeader) || err == nil && len(resp.Kvs) == 0 {
+		luart.NoteNil(L, fn+"()", "the election has no leader", "local v = e:leader(); if v then ... end")
 		L.Push(lua.LNil)
 		L.Push(lua.LNil)
 		return 2

@@ -533,7 +533,12 @@ func (m *Module) watchMeta(L *lua.LState) *lua.LTable {
 			if w.cb != nil {
 				luart.ArgError(L, fn, "#0 (self)", "this watch delivers to its callback; only a watch made without one can be pulled")
 			}
-			L.Push(w.next(L, fn, timeout))
+			ev := w.next(L, fn, timeout)
+			if ev == lua.LNil {
+				luart.NoteNil(L, fn+"()", "no event came in time, or the watch has ended",
+					"local ev = w:next(seconds); if ev then ... end")
+			}
+			L.Push(ev)
 			return 1
 		},
 		"events": func(L *lua.LState) int {
