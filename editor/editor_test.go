@@ -32,17 +32,108 @@ func declared(t *testing.T, name string) map[string]bool {
 	return out
 }
 
-// functions lists the function fields of t, recursing into sub-tables.
-func functions(prefix string, t *lua.LTable, out map[string]bool) {
+var (
+	classRE   = regexp.MustCompile(`^---@class ([A-Za-z_][\w.]*)`)
+	localRE   = regexp.MustCompile(`^local ([A-Za-z_]\w*) = \{\}`)
+	methodRE  = regexp.MustCompile(`^function ([A-Za-z_]\w*):([a-z_][a-z0-9_]*)\(`)
+	fieldRE   = regexp.MustCompile(`^---@field ([a-z_][a-z0-9_]*)`)
+	constRE   = regexp.MustCompile(`([A-Z_]+) = "`)
+	errorsTab = regexp.MustCompile(`(?s)\n(\w+\.errors) = \{(.*?)\n\}`)
+)
+
+// api is what a definition file declares, or what a module offers:
+// functions ("etcd.get"), other fields of modules ("json.null",
+// "etcd.errors.COMPACTED") and methods of object classes
+// ("etcd.Lease:ttl").
+type api struct {
+	functions, fields, methods map[string]bool
+}
+
+func newAPI() api {
+	return api{functions: map[string]bool{}, fields: map[string]bool{}, methods: map[string]bool{}}
+}
+
+// declaredAPI reads a definition file. Module fields are the ---@field
+// lines of a module's own class (a class named without a dot, such as
+// `---@class json`), and the constants of an errors table; methods are
+// `function Var:name(` where `local Var = {}` follows a ---@class line.
+func declaredAPI(t *testing.T, name string, modules map[string]bool) api {
+	t.Helper()
+	data, err := editor.Read(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := newAPI()
+	for k := range declared(t, name) {
+		out.functions[k] = true
+	}
+	classOf := map[string]string{} // local variable -> class
+	class := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		if m := classRE.FindStringSubmatch(line); m != nil {
+			class = m[1]
+			continue
+		}
+		if m := fieldRE.FindStringSubmatch(line); m != nil && modules[class] {
+			out.fields[class+"."+m[1]] = true
+			continue
+		}
+		if m := localRE.FindStringSubmatch(line); m != nil && class != "" {
+			classOf[m[1]] = class
+		}
+		if m := methodRE.FindStringSubmatch(line); m != nil {
+			c, ok := classOf[m[1]]
+			if !ok {
+				t.Errorf("%s: method %s:%s of a table declared without a class", name, m[1], m[2])
+			}
+			out.methods[c+":"+m[2]] = true
+		}
+		if !strings.HasPrefix(line, "---") {
+			class = ""
+		}
+	}
+	for _, m := range errorsTab.FindAllStringSubmatch(string(data), -1) {
+		for _, c := range constRE.FindAllStringSubmatch(m[2], -1) {
+			out.fields[m[1]+"."+c[1]] = true
+		}
+	}
+	return out
+}
+
+// members lists the functions and other fields of t, recursing into
+// sub-tables.
+func members(prefix string, t *lua.LTable, out api) {
 	t.ForEach(func(k, v lua.LValue) {
 		name := prefix + "." + k.String()
 		switch x := v.(type) {
 		case *lua.LFunction:
-			out[name] = true
+			out.functions[name] = true
 		case *lua.LTable:
-			functions(name, x, out)
+			members(name, x, out)
+		default:
+			out.fields[name] = true
 		}
 	})
+}
+
+// className is the LuaLS class of an object kind: "etcd.lease" is
+// etcd.Lease, "etcdscript.progress.bar" is progress.Bar; renamed holds the
+// exceptions.
+func className(kind string, renamed map[string]string) string {
+	if c, ok := renamed[kind]; ok {
+		return c
+	}
+	kind = strings.TrimPrefix(kind, "etcdscript.")
+	i := strings.LastIndex(kind, ".") + 1
+	return kind[:i] + strings.ToUpper(kind[i:i+1]) + kind[i+1:]
+}
+
+// diffAPI compares what a module offers with what its definitions declare.
+func diffAPI(t *testing.T, what string, impl, decl api) {
+	t.Helper()
+	diff(t, what+" functions", impl.functions, decl.functions)
+	diff(t, what+" fields", impl.fields, decl.fields)
+	diff(t, what+" methods", impl.methods, decl.methods)
 }
 
 func diff(t *testing.T, what string, impl, decl map[string]bool) {
@@ -77,15 +168,21 @@ func TestEtcdDefinitionsMatchBindings(t *testing.T) {
 	defer rt.Loop.Close()
 	mod := bindings.New(rt, bindings.Backend{})
 	defer mod.Close()
-	impl := map[string]bool{}
-	functions("etcd", mod.Table(L), impl)
-	decl := map[string]bool{}
-	for k := range declared(t, "meta/etcd.lua") {
-		if strings.HasPrefix(k, "etcd.") {
-			decl[k] = true
+	impl := newAPI()
+	members("etcd", mod.Table(L), impl)
+	renamed := map[string]string{"etcd.cmp": "etcd.Compare", "etcd.scan": "etcd.ScanIterator"}
+	for kind, names := range mod.Methods(L) {
+		for _, m := range names {
+			impl.methods[className(kind, renamed)+":"+m] = true
 		}
 	}
-	diff(t, "etcd", impl, decl)
+	decl := declaredAPI(t, "meta/etcd.lua", map[string]bool{"etcd": true})
+	for k := range decl.functions {
+		if !strings.HasPrefix(k, "etcd.") {
+			delete(decl.functions, k)
+		}
+	}
+	diffAPI(t, "etcd", impl, decl)
 
 	// The error codes are declared as constants.
 	data, _ := editor.Read("meta/etcd.lua")
@@ -105,24 +202,34 @@ func TestStdlibDefinitionsMatchModules(t *testing.T) {
 	if err := stdlib.Preload(L, rt); err != nil {
 		t.Fatal(err)
 	}
-	impl := map[string]bool{}
+	impl := newAPI()
+	modules := map[string]bool{}
 	for _, m := range stdlib.All() {
+		modules[m.Name] = true
 		if err := L.DoString(`return require("` + m.Name + `")`); err != nil {
 			t.Fatal(err)
 		}
 		v := L.Get(-1)
 		L.Pop(1)
 		if tbl, ok := v.(*lua.LTable); ok {
-			functions(m.Name, tbl, impl)
+			members(m.Name, tbl, impl)
 		}
 	}
-	decl := declared(t, "meta/stdlib.lua")
-	for k := range decl {
-		if strings.Contains(k, ":") {
-			delete(decl, k)
+	// The objects of the modules: metatables registered by name.
+	L.Get(lua.RegistryIndex).(*lua.LTable).ForEach(func(k, v lua.LValue) {
+		mt, ok := v.(*lua.LTable)
+		if !ok || !strings.HasPrefix(k.String(), "etcdscript.") {
+			return
 		}
-	}
-	diff(t, "stdlib", impl, decl)
+		if idx, ok := mt.RawGetString("__index").(*lua.LTable); ok {
+			idx.ForEach(func(name, fn lua.LValue) {
+				if _, ok := fn.(*lua.LFunction); ok {
+					impl.methods[className(k.String(), nil)+":"+name.String()] = true
+				}
+			})
+		}
+	})
+	diffAPI(t, "stdlib", impl, declaredAPI(t, "meta/stdlib.lua", modules))
 }
 
 func TestWrite(t *testing.T) {
