@@ -75,12 +75,19 @@
 //     instead of failing; with concurrency above 1, batches may commit in
 //     any order. An empty input returns {written = 0, revision = 0}.
 //   - Lease TTLs with a fraction are rounded up to whole seconds. l:ttl()
-//     has keys only when asked for; l:keepalive returns l. lease ids "0" or
-//     "0x..." are accepted; numbers are refused.
+//     has keys only when asked for; l:keepalive returns l. Lease ids are
+//     rendered as 16 lowercase hex digits, zero-padded as etcdctl prints
+//     them (%016x), wherever they reach Lua (l.id, kv.lease,
+//     etcd.lease.list, tostring of a compare, error messages); as input,
+//     fewer digits, "0" (no lease) and "0x..." are accepted; numbers are
+//     refused. Member and cluster ids stay unpadded (%x), as etcdctl
+//     prints them.
 //   - etcd.lock(name, fn) may leave out the options; it returns what fn
 //     returns. e:campaign takes {timeout=} (lock_timeout when it passes);
-//     e:close() ends the election's session early. Proclaiming or resigning
-//     without leading raises invalid_argument.
+//     e:close() ends the election's session early. Proclaiming without
+//     leading raises invalid_argument: "campaign first" when this candidate
+//     never led, "the leadership was lost" when its key went away with its
+//     session's lease (expired or revoked); resigning then does nothing.
 //   - Compares accept "~=" as Lua's spelling of "!="; cmp.lease("k", "==",
 //     "0") tests for no lease.
 //   - Error ops: module functions and client methods report "etcd.get"
