@@ -152,6 +152,18 @@ func methodName(fn string) string {
 	return fn
 }
 
+// describeAs returns a __tostring that shows an object of kind as
+// kind(describe(v)), and as kind alone when its value is not a T.
+func describeAs[T any](kind string, describe func(T) string) lua.LGFunction {
+	return func(L *lua.LState) int {
+		v, ok := L.CheckUserData(1).Value.(T)
+		if !ok {
+			return pushString(L, kind)
+		}
+		return pushString(L, kind+"("+describe(v)+")")
+	}
+}
+
 // pushString pushes a string result and returns 1.
 func pushString(L *lua.LState, s string) int {
 	L.Push(lua.LString(s))

@@ -129,13 +129,7 @@ func (m *Module) scanMeta(L *lua.LState) *lua.LTable {
 			return num(s.revision)
 		}
 		return lua.LNil
-	}, func(L *lua.LState) int {
-		s, ok := L.CheckUserData(1).Value.(*scanState)
-		if !ok {
-			return pushString(L, "etcd.scan")
-		}
-		return pushString(L, "etcd.scan("+strconv.Quote(s.key)+")")
-	})
+	}, describeAs("etcd.scan", func(s *scanState) string { return strconv.Quote(s.key) }))
 	mt.RawSetString("__call", L.NewFunction(func(L *lua.LState) int {
 		const fn = "etcd.scan"
 		s := selfObject[*scanState](L, fn, "scan iterator")

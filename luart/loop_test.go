@@ -345,10 +345,7 @@ func TestLoopRunEndsUnderFirehose(t *testing.T) {
 // post (no hold, no source, an empty queue), and waits while a source
 // lives; Run(d) sleeps the whole d regardless (time.sleep).
 func TestLoopWaitEndsWhenIdle(t *testing.T) {
-	L := newState(t)
-	L.SetGlobal("list", L.NewTable())
-	loop := luart.NewLoop()
-	defer loop.Close()
+	L, loop := listLoop(t)
 	ctx := context.Background()
 	long := time.Minute
 
@@ -399,4 +396,14 @@ func TestLoopWaitEndsWhenIdle(t *testing.T) {
 	if err := loop.Run(ctx, L, -1); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// listLoop returns a state with an empty global list (see appendTo) and a
+// loop closed when the test ends.
+func listLoop(t *testing.T) (*lua.LState, *luart.Loop) {
+	L := newState(t)
+	L.SetGlobal("list", L.NewTable())
+	loop := luart.NewLoop()
+	t.Cleanup(loop.Close)
+	return L, loop
 }
