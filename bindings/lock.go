@@ -301,9 +301,6 @@ func electionCampaign(L *lua.LState) int {
 	}
 	err := e.e.Campaign(ctx, value)
 	cancel()
-	if err == nil {
-		e.lost = false
-	}
 	if err != nil {
 		if timeout > 0 && errors.Is(err, context.DeadlineExceeded) && e.c.m.runCtx().Err() == nil {
 			luart.Raise(L, &luart.Error{Code: luart.CodeLockTimeout, Op: fn, Key: e.name,
@@ -311,6 +308,7 @@ func electionCampaign(L *lua.LState) int {
 		}
 		e.c.m.raise(L, fn, e.name, electionErr(err, false))
 	}
+	e.lost = false
 	return 0
 }
 

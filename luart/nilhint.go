@@ -155,7 +155,11 @@ func expectNilIndex(L *lua.LState) (*nilNote, int) {
 		// writes.
 		switch op {
 		case lua.OP_MOVE:
-			nilRegs[a] = nilRegs[b]
+			if nilRegs[b] {
+				nilRegs[a] = true
+			} else {
+				delete(nilRegs, a)
+			}
 		case lua.OP_LOADK, lua.OP_GETUPVAL, lua.OP_NEWTABLE, lua.OP_NOT:
 			delete(nilRegs, a)
 		case lua.OP_LOADBOOL:
