@@ -169,3 +169,25 @@ func pushString(L *lua.LState, s string) int {
 	L.Push(lua.LString(s))
 	return 1
 }
+
+// Options returns the names of the options each call takes in its options
+// table, by the call's name ("etcd.watch") or, for a method, its object's
+// kind and its name ("etcd.election:campaign"). Client objects take the
+// options of the module's functions of the same name. Tools that describe
+// the API use it: the editor's definitions are tested against it.
+func Options() map[string][]string {
+	sets := map[string]*luart.OptionSet{
+		"etcd.connect": connectOptions, "etcd.get": getOptions, "etcd.range": rangeOptions,
+		"etcd.scan": scanOptions, "etcd.put": putOptions, "etcd.delete": deleteOptions,
+		"etcd.compact": compactOpts, "etcd.put_many": putManyOptions, "etcd.txn": txnTableOptions,
+		"etcd.watch": watchOptions, "etcd.lock": lockOptions, "etcd.election": electionOptions,
+		"etcd.op.get": rangeOptions, "etcd.op.put": putOptions, "etcd.op.delete": deleteOptions,
+		"etcd.op.txn": txnTableOptions,
+		"etcd.lease:keepalive": keepaliveOptions, "etcd.lease:ttl": ttlOptions,
+		"etcd.election:campaign": campaignOptions,
+	}
+	for _, c := range []string{"value", "version", "create_revision", "mod_revision", "lease"} {
+		sets["etcd.cmp."+c] = cmpRangeOptions
+	}
+	return luart.OptionNames(sets)
+}

@@ -36,7 +36,9 @@ var (
 	classRE   = regexp.MustCompile(`^---@class ([A-Za-z_][\w.]*)`)
 	localRE   = regexp.MustCompile(`^local ([A-Za-z_]\w*) = \{\}`)
 	methodRE  = regexp.MustCompile(`^function ([A-Za-z_]\w*):([a-z_][a-z0-9_]*)\(`)
-	fieldRE   = regexp.MustCompile(`^---@field ([a-z_][a-z0-9_]*)`)
+	fieldRE   = regexp.MustCompile(`^---@field (?:([a-z_][a-z0-9_]*)|\["([a-z_]+)"\])`)
+	paramRE   = regexp.MustCompile(`^---@param ([A-Za-z_]\w*)\??\s+(.+?)(?:\s+#.*)?$`)
+	funcRE    = regexp.MustCompile(`^function ([A-Za-z_][\w.]*)(?:[:]([a-z_]\w*))?\(`)
 	constRE   = regexp.MustCompile(`([A-Z_]+) = "`)
 	errorsTab = regexp.MustCompile(`(?s)\n(\w+\.errors) = \{(.*?)\n\}`)
 )
@@ -47,10 +49,18 @@ var (
 // ("etcd.Lease:ttl").
 type api struct {
 	functions, fields, methods map[string]bool
+	// params are the ---@param types of each declared function and
+	// method, by the names above; classFields the ---@field names of
+	// each class.
+	params      map[string][]param
+	classFields map[string][]string
 }
 
+type param struct{ name, typ string }
+
 func newAPI() api {
-	return api{functions: map[string]bool{}, fields: map[string]bool{}, methods: map[string]bool{}}
+	return api{functions: map[string]bool{}, fields: map[string]bool{}, methods: map[string]bool{},
+		params: map[string][]param{}, classFields: map[string][]string{}}
 }
 
 // declaredAPI reads a definition file. Module fields are the ---@field
@@ -69,13 +79,22 @@ func declaredAPI(t *testing.T, name string, modules map[string]bool) api {
 	}
 	classOf := map[string]string{} // local variable -> class
 	class := ""
+	var params []param
 	for _, line := range strings.Split(string(data), "\n") {
 		if m := classRE.FindStringSubmatch(line); m != nil {
 			class = m[1]
 			continue
 		}
-		if m := fieldRE.FindStringSubmatch(line); m != nil && modules[class] {
-			out.fields[class+"."+m[1]] = true
+		if m := fieldRE.FindStringSubmatch(line); m != nil && class != "" {
+			field := m[1] + m[2]
+			out.classFields[class] = append(out.classFields[class], field)
+			if modules[class] {
+				out.fields[class+"."+field] = true
+			}
+			continue
+		}
+		if m := paramRE.FindStringSubmatch(line); m != nil {
+			params = append(params, param{m[1], m[2]})
 			continue
 		}
 		if m := localRE.FindStringSubmatch(line); m != nil && class != "" {
@@ -87,9 +106,13 @@ func declaredAPI(t *testing.T, name string, modules map[string]bool) api {
 				t.Errorf("%s: method %s:%s of a table declared without a class", name, m[1], m[2])
 			}
 			out.methods[c+":"+m[2]] = true
+			out.params[c+":"+m[2]] = params
+		} else if m := funcRE.FindStringSubmatch(line); m != nil {
+			out.params[m[1]] = params
 		}
 		if !strings.HasPrefix(line, "---") {
 			class = ""
+			params = nil
 		}
 	}
 	for _, m := range errorsTab.FindAllStringSubmatch(string(data), -1) {
@@ -126,6 +149,110 @@ func className(kind string, renamed map[string]string) string {
 	kind = strings.TrimPrefix(kind, "etcdscript.")
 	i := strings.LastIndex(kind, ".") + 1
 	return kind[:i] + strings.ToUpper(kind[i:i+1]) + kind[i+1:]
+}
+
+// optionNames returns the option names a ---@param type declares: the
+// top-level keys of an inline table type, or the fields of a class, for
+// each alternative of a union; classes lists the classes it used.
+func optionNames(typ string, classFields map[string][]string) (names, classes []string) {
+	for _, alt := range splitTop(typ, '|') {
+		alt = strings.TrimSpace(alt)
+		if strings.HasPrefix(alt, "{") && strings.HasSuffix(alt, "}") {
+			for _, part := range splitTop(alt[1:len(alt)-1], ',') {
+				key, _, ok := strings.Cut(part, ":")
+				if !ok {
+					continue
+				}
+				key = strings.TrimSuffix(strings.TrimSpace(key), "?")
+				key = strings.TrimSuffix(strings.TrimPrefix(key, `["`), `"]`)
+				names = append(names, key)
+			}
+		} else if fields, ok := classFields[alt]; ok {
+			names = append(names, fields...)
+			classes = append(classes, alt)
+		}
+	}
+	return names, classes
+}
+
+// splitTop splits s at sep where it is not inside brackets.
+func splitTop(s string, sep byte) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(', '{', '<', '[':
+			depth++
+		case ')', '}', '>', ']':
+			depth--
+		case sep:
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
+}
+
+// diffOptions checks the options table of each call against the
+// definitions: every option a call takes is declared in the type of its
+// last table-typed parameter, and an inline table type declares nothing
+// else. A class shared by several calls (etcd.RangeOpts) must declare
+// nothing that none of them takes.
+func diffOptions(t *testing.T, what string, impl map[string][]string, decl api, declName func(string) string) {
+	t.Helper()
+	shared := map[string]map[string]bool{} // class -> options some user takes
+	for call, opts := range impl {
+		params, ok := decl.params[declName(call)]
+		if !ok {
+			t.Errorf("%s: %s takes options but is not declared", what, call)
+			continue
+		}
+		var declared, classes []string
+		for _, p := range params {
+			if names, cs := optionNames(p.typ, decl.classFields); len(names) > 0 {
+				declared, classes = names, cs
+			}
+		}
+		want, have := map[string]bool{}, map[string]bool{}
+		for _, o := range opts {
+			want[o] = true
+		}
+		for _, o := range declared {
+			have[o] = true
+		}
+		if len(classes) > 0 {
+			for _, c := range classes {
+				if shared[c] == nil {
+					shared[c] = map[string]bool{}
+				}
+				for o := range want {
+					shared[c][o] = true
+				}
+			}
+			for o := range have {
+				delete(have, o)
+				if want[o] {
+					have[o] = true
+				}
+			}
+			for o := range want {
+				if !have[o] {
+					t.Errorf("%s: %s takes option %q, not declared", what, call, o)
+				}
+			}
+			continue
+		}
+		diff(t, what+" options of "+call, want, have)
+	}
+	for c, takes := range shared {
+		for _, f := range decl.classFields[c] {
+			if !takes[f] {
+				t.Errorf("%s: %s declares %q, which no call takes", what, c, f)
+			}
+		}
+	}
 }
 
 // diffAPI compares what a module offers with what its definitions declare.
@@ -183,6 +310,12 @@ func TestEtcdDefinitionsMatchBindings(t *testing.T) {
 		}
 	}
 	diffAPI(t, "etcd", impl, decl)
+	diffOptions(t, "etcd", bindings.Options(), decl, func(call string) string {
+		if kind, m, ok := strings.Cut(call, ":"); ok {
+			return className(kind, renamed) + ":" + m
+		}
+		return call
+	})
 
 	// The error codes are declared as constants.
 	data, _ := editor.Read("meta/etcd.lua")
@@ -229,7 +362,9 @@ func TestStdlibDefinitionsMatchModules(t *testing.T) {
 			})
 		}
 	})
-	diffAPI(t, "stdlib", impl, declaredAPI(t, "meta/stdlib.lua", modules))
+	decl := declaredAPI(t, "meta/stdlib.lua", modules)
+	diffAPI(t, "stdlib", impl, decl)
+	diffOptions(t, "stdlib", stdlib.Options(), decl, func(call string) string { return call })
 }
 
 func TestWrite(t *testing.T) {

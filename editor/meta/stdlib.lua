@@ -46,6 +46,10 @@ function base64.url_encode(s) end
 ---@return string
 function base64.url_decode(s) end
 
+---@class time.FormatOpts
+---@field zone? "UTC"|"local"|string  # "Area/City" names an IANA zone
+---@field ["local"]? boolean  # the same as zone = "local"
+
 ---@class time
 local time = {}
 ---@return number seconds since the epoch
@@ -55,7 +59,7 @@ function time.now() end
 function time.sleep(seconds) end
 ---@param t? number  # seconds since the epoch; now when nil
 ---@param layout? string  # a Go layout or strftime %-directives; RFC 3339 by default
----@param opts? {zone?: "UTC"|"local"|string}  # {["local"] = true} is zone = "local"
+---@param opts? time.FormatOpts
 ---@return string
 function time.format(t, layout, opts) end
 ---@param s string  # e.g. "1m30s"
