@@ -182,7 +182,7 @@ func Options() map[string][]string {
 		"etcd.compact": compactOpts, "etcd.put_many": putManyOptions, "etcd.txn": txnTableOptions,
 		"etcd.watch": watchOptions, "etcd.lock": lockOptions, "etcd.election": electionOptions,
 		"etcd.op.get": rangeOptions, "etcd.op.put": putOptions, "etcd.op.delete": deleteOptions,
-		"etcd.op.txn": txnTableOptions,
+		"etcd.op.txn":          txnTableOptions,
 		"etcd.lease:keepalive": keepaliveOptions, "etcd.lease:ttl": ttlOptions,
 		"etcd.election:campaign": campaignOptions,
 	}
