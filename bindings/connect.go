@@ -103,7 +103,7 @@ func (m *Module) connect(L *lua.LState) int {
 	mt := L.CreateTable(0, 2)
 	desc := "etcd client (" + strings.Join(cfg.Endpoints, ",") + ")"
 	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int { return pushString(L, desc) }))
-	mt.RawSetString("__metatable", lua.LString("etcd.client"))
+	mt.RawSetString("__metatable", lua.LString(ClientKind))
 	t.Metatable = mt
 	L.Push(t)
 	return 1

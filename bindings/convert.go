@@ -41,8 +41,19 @@ func (c *idCache) memberID(id uint64) lua.LString {
 func hexUint(id uint64) lua.LString { return lua.LString(strconv.FormatUint(id, 16)) }
 
 // leaseHex is the LEASE_ID of LUA_API.md: ids are 63-bit, beyond what a Lua
-// number holds exactly, so they travel as hex strings.
-func leaseHex(id int64) lua.LString { return hexUint(uint64(id)) }
+// number holds exactly, so they travel as hex strings. They are zero-padded
+// to 16 digits as etcdctl prints them (%016x), so that a script comparing
+// ids with etcdctl's output (or sorting them as strings) is not wrong for
+// the one id in sixteen whose top digit is 0. Member and cluster ids stay
+// unpadded (hexUint), as etcdctl prints those.
+func leaseHex(id int64) lua.LString {
+	var b [16]byte
+	s := strconv.AppendUint(b[:0], uint64(id), 16)
+	if len(s) == 16 {
+		return lua.LString(s)
+	}
+	return lua.LString("0000000000000000"[:16-len(s)] + string(s))
+}
 
 // num boxes an integer as a Lua number. Integers from etcd (revisions,
 // versions, counts) stay far below 2^53. Small ones (versions, counts)

@@ -40,7 +40,10 @@
 //     watches (no callback) and lease keepalives do not: nothing could pull
 //     from a watch once the main chunk has returned, and a keepalive must not
 //     keep a finished script running. etcd.wait returns true when no watch
-//     is left, false when its time passed first.
+//     is left, false when its time passed first. etcd.wait(seconds)
+//     returns before its time once nothing is left that could call back
+//     (no watch, no keepalive, nothing queued); time.sleep always sleeps
+//     its time.
 //   - A watch's timeout option ends it quietly, as w:cancel() would. An
 //     error raised by a callback is raised from the dispatch point and the
 //     watch goes on; on_error receives errors that end the watch.
@@ -56,6 +59,14 @@
 //     the server or KV has no stream. Its sort option accepts only ascending
 //     key order, and count_only is refused. Waiting for each chunk is bounded
 //     by the per-call timeout.
+//   - The iterator etcd.scan returns is a callable object, so `for kv in
+//     etcd.scan(...)` works as with a function, with one field: it.revision,
+//     the revision the whole scan reads at (the rev option when given),
+//     known before the first key, so that an export can record it and a
+//     watch from it.revision + 1 misses nothing. (A second return value
+//     would become the generic for's state argument.) Over the client's
+//     KV the scan pins that revision with one count-only read of its first
+//     key before it streams.
 //   - An empty key means the whole key space for reads with prefix or
 //     from_key (range, scan, watch, op.get, cmp with prefix); it raises
 //     empty_key everywhere else, delete with prefix included.
@@ -64,12 +75,19 @@
 //     instead of failing; with concurrency above 1, batches may commit in
 //     any order. An empty input returns {written = 0, revision = 0}.
 //   - Lease TTLs with a fraction are rounded up to whole seconds. l:ttl()
-//     has keys only when asked for; l:keepalive returns l. lease ids "0" or
-//     "0x..." are accepted; numbers are refused.
+//     has keys only when asked for; l:keepalive returns l. Lease ids are
+//     rendered as 16 lowercase hex digits, zero-padded as etcdctl prints
+//     them (%016x), wherever they reach Lua (l.id, kv.lease,
+//     etcd.lease.list, tostring of a compare, error messages); as input,
+//     fewer digits, "0" (no lease) and "0x..." are accepted; numbers are
+//     refused. Member and cluster ids stay unpadded (%x), as etcdctl
+//     prints them.
 //   - etcd.lock(name, fn) may leave out the options; it returns what fn
 //     returns. e:campaign takes {timeout=} (lock_timeout when it passes);
-//     e:close() ends the election's session early. Proclaiming or resigning
-//     without leading raises invalid_argument.
+//     e:close() ends the election's session early. Proclaiming without
+//     leading raises invalid_argument: "campaign first" when this candidate
+//     never led, "the leadership was lost" when its key went away with its
+//     session's lease (expired or revoked); resigning then does nothing.
 //   - Compares accept "~=" as Lua's spelling of "!="; cmp.lease("k", "==",
 //     "0") tests for no lease.
 //   - Error ops: module functions and client methods report "etcd.get"

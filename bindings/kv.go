@@ -3,6 +3,7 @@ package bindings
 import (
 	lua "github.com/yuin/gopher-lua"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"strconv"
 
 	"github.com/etcdscript/etcdscript/client"
 	"github.com/etcdscript/etcdscript/luart"
@@ -198,6 +199,10 @@ func (c *conn) get(L *lua.LState) int {
 		c.m.raise(L, fn, key, err)
 	}
 	if len(resp.Kvs) == 0 {
+		// nil is the contract; a script that indexes it anyway gets an
+		// error naming this call.
+		luart.NoteNil(L, fn+"("+strconv.Quote(key)+")", "the key does not exist",
+			"local kv = etcd.get(k); if kv then ... end")
 		L.Push(lua.LNil)
 	} else {
 		L.Push(kvTable(resp.Kvs[0]))

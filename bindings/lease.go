@@ -144,13 +144,7 @@ func (m *Module) leaseMeta(L *lua.LState) *lua.LTable {
 			return num(l.granted)
 		}
 		return lua.LNil
-	}, func(L *lua.LState) int {
-		l, ok := L.CheckUserData(1).Value.(*leaseObj)
-		if !ok {
-			return pushString(L, "etcd.lease")
-		}
-		return pushString(L, "etcd.lease("+string(l.idStr)+")")
-	})
+	}, describeAs("etcd.lease", func(l *leaseObj) string { return string(l.idStr) }))
 }
 
 // leaseKeepAlive is l:keepalive([{on_lost = fn}]): it keeps the lease alive
@@ -192,8 +186,11 @@ func leaseKeepAlive(L *lua.LState) int {
 	ka := &keepalive{cancel: cancel, onLost: onLost}
 	c.kas[l.id] = ka
 	id := l.id
+	// Its on_lost may still come, so etcd.wait(seconds) waits for it.
+	source := m.loop.Source()
 	m.goroutine(func() {
 		defer untrack()
+		defer source()
 		for range ch {
 		}
 		if ctx.Err() != nil {

@@ -45,6 +45,10 @@ type electionObj struct {
 	s     *concurrency.Session
 	e     *concurrency.Election
 	close func() // closes the session and untracks it
+	// lost is set when proclaim found this candidate's key gone after it
+	// had led, so that later calls say the leadership was lost rather
+	// than that it never campaigned; campaign and resign clear it.
+	lost bool
 }
 
 // sessionTTL reads the ttl option: seconds, rounded up.
@@ -267,10 +271,16 @@ func (m *Module) electionMeta(L *lua.LState) *lua.LTable {
 }
 
 // electionErr gives the election's own errors a code: proclaiming or
-// resigning without leading is a misuse of the call.
-func electionErr(err error) error {
+// resigning without leading is a misuse of the call. lost says whether this
+// candidate led and lost its key (its session's lease expired or was
+// revoked), which needs another remedy than never having campaigned.
+func electionErr(err error, lost bool) error {
 	if errors.Is(err, concurrency.ErrElectionNotLeader) {
-		return &luart.Error{Code: luart.CodeInvalidArgument, Message: "not the leader of this election: campaign first", Cause: err}
+		msg := "not the leader of this election: campaign first"
+		if lost {
+			msg = "not the leader of this election: the leadership was lost (the candidacy's key is gone: its session's lease expired or was revoked); campaign again"
+		}
+		return &luart.Error{Code: luart.CodeInvalidArgument, Message: msg, Cause: err}
 	}
 	return err
 }
@@ -296,8 +306,9 @@ func electionCampaign(L *lua.LState) int {
 			luart.Raise(L, &luart.Error{Code: luart.CodeLockTimeout, Op: fn, Key: e.name,
 				Message: "not elected within " + timeout.String(), Cause: err})
 		}
-		e.c.m.raise(L, fn, e.name, electionErr(err))
+		e.c.m.raise(L, fn, e.name, electionErr(err, false))
 	}
+	e.lost = false
 	return 0
 }
 
@@ -306,11 +317,15 @@ func electionProclaim(L *lua.LState) int {
 	const fn = "election:proclaim"
 	e := selfObject[*electionObj](L, fn, "election")
 	value := luart.Args{L: L, Fn: fn, Offset: 1}.String(2, "value")
+	led := e.e.Key() != ""
 	ctx, cancel := e.c.callCtx()
 	err := e.e.Proclaim(ctx, value)
 	cancel()
 	if err != nil {
-		e.c.m.raise(L, fn, e.name, electionErr(err))
+		if led && errors.Is(err, concurrency.ErrElectionNotLeader) {
+			e.lost = true
+		}
+		e.c.m.raise(L, fn, e.name, electionErr(err, e.lost))
 	}
 	return 0
 }
@@ -324,6 +339,7 @@ func electionLeader(L *lua.LState) int {
 	resp, err := e.e.Leader(ctx)
 	cancel()
 	if errors.Is(err, concurrency.ErrElectionNoLeader) || err == nil && len(resp.Kvs) == 0 {
+		luart.NoteNil(L, fn+"()", "the election has no leader", "local v = e:leader(); if v then ... end")
 		L.Push(lua.LNil)
 		L.Push(lua.LNil)
 		return 2
@@ -346,8 +362,9 @@ func electionResign(L *lua.LState) int {
 	err := e.e.Resign(ctx)
 	cancel()
 	if err != nil {
-		e.c.m.raise(L, fn, e.name, electionErr(err))
+		e.c.m.raise(L, fn, e.name, electionErr(err, e.lost))
 	}
+	e.lost = false
 	return 0
 }
 

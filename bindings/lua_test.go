@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 
 	"github.com/etcdscript/etcdscript/bindings"
 	"github.com/etcdscript/etcdscript/client"
@@ -175,6 +177,20 @@ func (e *env) installHelpers(endpoints []string) {
 	// sleep(seconds): a plain sleep that dispatches nothing.
 	L.SetGlobal("sleep", L.NewFunction(func(L *lua.LState) int {
 		time.Sleep(time.Duration(float64(L.CheckNumber(1)) * float64(time.Second)))
+		return 0
+	}))
+	// grant_with_id(hex_id, ttl): grants a lease with a chosen id, which
+	// the Lua API cannot do, so that a test can pick an id whose top hex
+	// digit is 0.
+	L.SetGlobal("grant_with_id", L.NewFunction(func(L *lua.LState) int {
+		id, err := strconv.ParseInt(L.CheckString(1), 16, 64)
+		if err != nil {
+			L.RaiseError("grant_with_id: %v", err)
+		}
+		req := &pb.LeaseGrantRequest{ID: id, TTL: int64(L.CheckInt(2))}
+		if _, err := pb.NewLeaseClient(e.cli.ActiveConnection()).LeaseGrant(e.ctx, req); err != nil {
+			L.RaiseError("grant_with_id: %v", err)
+		}
 		return 0
 	}))
 	// holds(): the number of loop holds (live callback watches).

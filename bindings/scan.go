@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -48,6 +49,12 @@ type scanState struct {
 	i    int
 	done bool
 
+	// revision is the revision the scan reads at: it.revision.
+	revision int64
+	// serializable marks a scan that may be served by any member, so
+	// that the read of its revision may be too.
+	serializable bool
+
 	// Paging with Range, when the stream is not available.
 	paged    bool
 	pageSize int64
@@ -90,6 +97,7 @@ func (c *conn) scan(L *lua.LState) int {
 		s.rev = o.Revision("rev")
 		s.span, _ = rangeSpan(&o, nil)
 		s.read = filterOpts(&o, nil)
+		s.serializable = o.Bool("serializable", false)
 	}
 	kv, err := c.kv()
 	if err != nil {
@@ -107,11 +115,28 @@ func (c *conn) scan(L *lua.LState) int {
 		s.finish()
 		c.m.raise(L, fn, key, err)
 	}
-	L.Push(L.NewFunction(func(L *lua.LState) int {
+	L.Push(newObject(L, s, c.m.mt.scan))
+	return 1
+}
+
+// scanMeta is the metatable of scan iterators: callable, as a generic for
+// calls its iterator (the arguments it passes are ignored), with the field
+// revision, the revision the whole scan reads at.
+func (m *Module) scanMeta(L *lua.LState) *lua.LTable {
+	mt := newFieldClass(L, "etcd.scan", nil, func(L *lua.LState, self lua.LValue, key string) lua.LValue {
+		s, ok := self.(*lua.LUserData).Value.(*scanState)
+		if ok && key == "revision" {
+			return num(s.revision)
+		}
+		return lua.LNil
+	}, describeAs("etcd.scan", func(s *scanState) string { return strconv.Quote(s.key) }))
+	mt.RawSetString("__call", L.NewFunction(func(L *lua.LState) int {
+		const fn = "etcd.scan"
+		s := selfObject[*scanState](L, fn, "scan iterator")
 		t, err := s.next()
 		if err != nil {
 			s.finish()
-			c.m.raise(L, fn, key, err)
+			m.raise(L, fn, s.key, err)
 		}
 		if t == nil {
 			L.Push(lua.LNil)
@@ -120,7 +145,7 @@ func (c *conn) scan(L *lua.LState) int {
 		}
 		return 1
 	}))
-	return 1
+	return mt
 }
 
 // open starts the stream and reads its first chunk, so that errors (a
@@ -136,6 +161,16 @@ func (s *scanState) open() error {
 	}
 	var err error
 	if rs, ok := s.kv.(client.RangeStreamer); ok {
+		// A RangeReader hands out key-values only, not the header of the
+		// stream's parts: the scan pins its revision with a read of one
+		// key (counted, not sent) and streams at that revision, so that
+		// it.revision is known before the first key.
+		if s.rev == 0 {
+			if s.revision, err = s.headRevision(); err != nil {
+				return err
+			}
+			opts = append(opts, client.WithRev(s.revision))
+		}
 		err = s.wait(func() error {
 			var err error
 			s.rr, err = rs.ReadRange(s.ctx, s.key, opts...)
@@ -154,9 +189,37 @@ func (s *scanState) open() error {
 		s.paged = true
 		s.end = client.OpGet(s.key, s.span...).RangeBytes()
 		s.nextKey = s.key
-		return s.nextPage()
+		if s.rev == 0 {
+			s.rev = s.revision // pinned above, or 0: the first page's
+		}
+		err = s.nextPage()
+		s.revision = s.rev
+		return err
+	}
+	if err == nil && s.rev > 0 {
+		s.revision = s.rev
 	}
 	return err
+}
+
+// headRevision reads the cluster's current revision with the cheapest
+// read there is: the count of the scan's first key.
+func (s *scanState) headRevision() (int64, error) {
+	opts := []client.OpOption{client.WithCountOnly()}
+	if s.serializable {
+		opts = append(opts, client.WithSerializable())
+	}
+	key := s.key
+	if key == "" {
+		key = "\x00" // a scan of the whole key space; "" is no key to Get
+	}
+	ctx, cancel := s.c.callCtx()
+	defer cancel()
+	resp, err := s.kv.Get(ctx, key, opts...)
+	if err != nil {
+		return 0, err
+	}
+	return headerRev(resp.Header), nil
 }
 
 // next returns the next key-value as a table, or nil at the end.
@@ -263,6 +326,10 @@ func (s *scanState) nextChunk() error {
 		if r.RangeResponse == nil {
 			s.cur, s.i = nil, 0
 			return nil
+		}
+		if s.revision == 0 {
+			// The first part's header: the revision the stream reads at.
+			s.revision = headerRev(r.Header)
 		}
 		s.cur, s.i = r.Kvs, 0
 		return nil

@@ -121,7 +121,7 @@ func describeCmp(c *client.Cmp) string {
 	case *pb.Compare_ModRevision:
 		v = strconv.FormatInt(u.ModRevision, 10)
 	case *pb.Compare_Lease:
-		v = strconv.Quote(strconv.FormatUint(uint64(u.Lease), 16))
+		v = strconv.Quote(string(leaseHex(u.Lease)))
 	}
 	s := fmt.Sprintf("etcd.cmp.%s(%q, %q, %s", cmpTargetNames[p.Target], p.Key, cmpResultNames[p.Result], v)
 	if len(p.RangeEnd) > 0 {

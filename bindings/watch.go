@@ -533,7 +533,12 @@ func (m *Module) watchMeta(L *lua.LState) *lua.LTable {
 			if w.cb != nil {
 				luart.ArgError(L, fn, "#0 (self)", "this watch delivers to its callback; only a watch made without one can be pulled")
 			}
-			L.Push(w.next(L, fn, timeout))
+			ev := w.next(L, fn, timeout)
+			if ev == lua.LNil {
+				luart.NoteNil(L, fn+"()", "no event came in time, or the watch has ended",
+					"local ev = w:next(seconds); if ev then ... end")
+			}
+			L.Push(ev)
 			return 1
 		},
 		"events": func(L *lua.LState) int {
@@ -570,11 +575,14 @@ func (m *Module) watchMeta(L *lua.LState) *lua.LTable {
 }
 
 // wait is etcd.wait([seconds]): it dispatches callbacks until no watch is
-// left, or until the time passes. It returns true when no watch is left.
+// left, or until the time passes. With seconds it also returns early once
+// nothing is left that could call back (no watch, no keepalive, nothing
+// queued): waiting on would only sleep. It returns true when no watch is
+// left.
 func (m *Module) wait(L *lua.LState) int {
 	const fn = "etcd.wait"
 	d := luart.Args{L: L, Fn: fn}.OptDuration(1, "seconds", -1)
-	err := m.loop.Run(m.runCtx(), L, d)
+	err := m.loop.Wait(m.runCtx(), L, d)
 	if err != nil && !errors.Is(err, luart.ErrLoopClosed) {
 		m.raise(L, fn, "", err)
 	}

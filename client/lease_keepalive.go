@@ -316,7 +316,7 @@ func (l *lessor) expiredErr(ka *keepAlive) error {
 	}
 	// Wrapping the last error lets Classify name the cause (no leader,
 	// unavailable) rather than a bare expiry.
-	return fmt.Errorf("%w (lease %x, TTL %s); last error: %w", ErrLeaseExpired, int64(ka.id), ttl, last)
+	return fmt.Errorf("%w (lease %016x, TTL %s); last error: %w", ErrLeaseExpired, int64(ka.id), ttl, last)
 }
 
 // streamLoop keeps a keepalive stream open while there are leases to renew,

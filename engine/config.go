@@ -52,7 +52,10 @@ type Config struct {
 	// Stdout and Stderr receive print, io.write, io.stdout, io.stderr and
 	// the log module. Nil discards. The engine serializes its writes, so
 	// one writer may serve both, and runs that share an engine may share
-	// them.
+	// them. Progress bars (put_many's progress option, the progress
+	// module) draw on Stderr only when it is a terminal: a file such as
+	// os.Stderr open on one, or a writer that says so by implementing
+	// luart.TerminalWriter.
 	Stdout, Stderr io.Writer
 
 	// Stdin is what io.read and io.lines() read. Nil reads as empty.

@@ -69,6 +69,15 @@
 // run with a ScriptError carrying the Go stack, never the host. The main
 // chunk's return values come back as Go values (GoValue).
 //
+// A script that indexes the nil an etcd call returned (etcd.get of a
+// missing key, election:leader without a leader, watch:next that timed
+// out) fails with gopher-lua's "attempt to index a non-table object(nil)
+// with key 'value'", followed by a hint that names the call, its key and
+// line, and the test to write (`local kv = etcd.get(k); if kv then ...
+// end`). The hint is given only when the code between the call and the
+// failure proves the nil is the call's (see luart.NoteNil); never on a
+// failure that pcall caught and something else repeated.
+//
 // # gopher-lua, repaired
 //
 // The engine works around defects of gopher-lua v1.1.2 that scripts would

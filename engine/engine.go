@@ -12,6 +12,7 @@ import (
 
 	"github.com/etcdscript/etcdscript/client"
 	"github.com/etcdscript/etcdscript/client/namespace"
+	"github.com/etcdscript/etcdscript/luart"
 )
 
 // ErrClosed is returned by runs started after Engine.Close.
@@ -210,3 +211,7 @@ func (w *lockedWriter) Write(p []byte) (int, error) {
 	defer w.mu.Unlock()
 	return w.w.Write(p)
 }
+
+// TerminalFd passes on whether the host's writer is a terminal, which the
+// wrapper would otherwise hide: progress bars draw only on a terminal.
+func (w *lockedWriter) TerminalFd() (uintptr, bool) { return luart.TerminalFd(w.w) }

@@ -391,3 +391,41 @@ error("the quota was never reached")
 		t.Fatalf("stdout %q, want an internal error of etcd.put about space", out.Stdout)
 	}
 }
+
+// TestNilResultHint: indexing the nil etcd.get returns for a missing key
+// fails with a message naming the call, its key and the idiom; a failure
+// that does not come from that nil gets no hint, nor does one caught by
+// pcall on the way.
+func TestNilResultHint(t *testing.T) {
+	p := t.Name() + "/"
+	cases := []struct {
+		name, src, hint string
+	}{
+		{"indexed at once", "local p = ...\nprint(etcd.get(p .. 'cfg/x').value)",
+			`attempt to index a non-table object(nil) with key 'value' (the nil is what etcd.get("` + p + `cfg/x") returned on line 2: the key does not exist; test for it first: local kv = etcd.get(k); if kv then ... end)`},
+		{"a local on a later line", "local p = ...\nlocal kv = etcd.get(p .. 'missing')\nlocal v = kv.value",
+			`(the nil is what etcd.get("` + p + `missing") returned on line 2: the key does not exist`},
+		{"in a watch callback", "local p = ...\netcd.put(p .. 'w', '1')\nlocal w\nw = etcd.watch(p .. 'w', {rev = 1}, function(ev)\n  w:cancel()\n  return etcd.get(p .. 'gone').value\nend)\netcd.wait()",
+			`etcd.get("` + p + `gone") returned on line 6`},
+		{"another nil", "local p = ...\nlocal kv = etcd.get(p .. 'missing')\nlocal cfg\nprint(cfg.value)", ""},
+		{"caught, then another on the same line", "local p = ...\nlocal ok = pcall(function() return etcd.get(p .. 'm').value end) local t; print(t.value)", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := enginetest.Run(t, c.src, enginetest.WithCluster(sharedCluster(t)), enginetest.WithName("test.lua"), enginetest.WithArgs(p))
+			se := o.MustFail(t, engine.ExitError)
+			if !strings.Contains(se.Message, "attempt to index a non-table object(nil)") {
+				t.Fatalf("message %q", se.Message)
+			}
+			if c.hint == "" {
+				if strings.Contains(se.Message, "the nil is what") {
+					t.Fatalf("a hint on a failure that is not the call's: %q", se.Message)
+				}
+				return
+			}
+			if !strings.Contains(se.Message, c.hint) {
+				t.Fatalf("message %q\nwant it to hold %q", se.Message, c.hint)
+			}
+		})
+	}
+}

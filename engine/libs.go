@@ -179,6 +179,7 @@ func (r *run) pcall(L *lua.LState) int {
 	// running functions when the call fails (see luart.PCall).
 	if err := luart.PCall(L, L.GetTop()-1, lua.MultRet); err != nil {
 		r.reraiseExit(L)
+		luart.ForgetNil(L)
 		L.Push(lua.LFalse)
 		L.Push(errorObject(err))
 		return 2
@@ -196,6 +197,7 @@ func (r *run) xpcall(L *lua.LState) int {
 	L.Push(fn)
 	if err := L.PCall(0, lua.MultRet, handler); err != nil {
 		r.reraiseExit(L)
+		luart.ForgetNil(L)
 		L.Push(lua.LFalse)
 		L.Push(errorObject(err))
 		return 2

@@ -70,6 +70,10 @@ func (r *run) describe(L *lua.LState, err error) *ScriptError {
 		}
 	} else if s, ok := ae.Object.(lua.LString); ok {
 		se.File, se.Line, se.Message, positioned = splitPos(string(s))
+		if hint := luart.NilHint(L, string(s)); hint != "" {
+			// Indexing the nil an etcd call returned: name the call.
+			se.Message += " " + hint
+		}
 	} else {
 		se.Message = formatValue(L, ae.Object)
 	}

@@ -208,6 +208,9 @@ func (s *Session) exec(ctx context.Context, push func(L *lua.LState) int) ([]lua
 	}()
 
 	L := s.L
+	// A line interrupted between an etcd call and its failure must not
+	// leave a nil hint for a later line.
+	luart.ForgetNil(L)
 	base := L.GetTop()
 	nargs := push(L)
 	err := L.PCall(nargs, lua.MultRet, nil)

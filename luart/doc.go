@@ -15,7 +15,10 @@
 //     function and the argument, cheap enough for the hot path of every call;
 //   - Loop, the event loop that carries results of other goroutines (watch
 //     events, lease losses) to the script's single Lua thread;
-//   - Progress, a terminal progress bar that stays silent off a terminal;
+//   - Progress, a terminal progress bar that stays silent off a terminal
+//     (TerminalWriter lets a wrapping writer say it stands for one);
+//   - NoteNil and NilHint, which name the call whose nil result a script
+//     indexed, when the bytecode proves that is where the nil came from;
 //   - the array mark and the null sentinel shared by json, yaml and the
 //     bindings, so that empty arrays and nulls survive a round trip.
 //

@@ -30,7 +30,10 @@ type Callback func(L *lua.LState) error
 // time, in the order they were posted.
 //
 // A source that keeps the script alive after its main chunk returns (an
-// active watch, a keepalive) takes a Hold for as long as it lives.
+// active watch) takes a Hold for as long as it lives. A source that may
+// post callbacks but must not keep a finished script running (a lease
+// keepalive with its on_lost) takes a Source instead, so that Wait knows
+// that something may still arrive.
 //
 // A Loop starts no goroutines. Post, TryPost, Hold, Active, Pending and
 // Close are safe from any goroutine; Run and RunUntil belong to the
@@ -40,8 +43,9 @@ type Loop struct {
 	closed    chan struct{}
 	closeOnce sync.Once
 	holds     atomic.Int64
-	// wake nudges a waiting Run when the last hold goes away, so that
-	// Run(d < 0) notices there is nothing left to wait for.
+	sources   atomic.Int64
+	// wake nudges a waiting Run or Wait when a hold or a source goes
+	// away, so that it notices when there is nothing left to wait for.
 	wake chan struct{}
 }
 
@@ -96,12 +100,21 @@ func (l *Loop) TryPost(fn Callback) bool {
 
 // Hold counts one active source that keeps the script alive. The returned
 // release ends it; calling release more than once has no further effect.
-func (l *Loop) Hold() (release func()) {
-	l.holds.Add(1)
+func (l *Loop) Hold() (release func()) { return l.count(&l.holds) }
+
+// Source counts one source that may post callbacks without keeping the
+// script alive after its main chunk (Run with d < 0 does not wait for it;
+// Wait does). The returned release ends it; calling release more than once
+// has no further effect. A source that posts a last callback releases after
+// posting it.
+func (l *Loop) Source() (release func()) { return l.count(&l.sources) }
+
+func (l *Loop) count(n *atomic.Int64) (release func()) {
+	n.Add(1)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			if l.holds.Add(-1) == 0 {
+			if n.Add(-1) == 0 {
 				select {
 				case l.wake <- struct{}{}:
 				default:
@@ -113,6 +126,9 @@ func (l *Loop) Hold() (release func()) {
 
 // Active returns the number of holds not yet released.
 func (l *Loop) Active() int { return int(l.holds.Load()) }
+
+// Sources returns the number of sources (Source) not yet released.
+func (l *Loop) Sources() int { return int(l.sources.Load()) }
 
 // Pending returns the number of callbacks waiting to run.
 func (l *Loop) Pending() int { return len(l.queue) }
@@ -149,6 +165,23 @@ func (l *Loop) isClosed() bool {
 // error raised in a callback comes back as the *lua.ApiError carrying the
 // original value, which Runtime.RaiseErr raises again unchanged.
 func (l *Loop) Run(ctx context.Context, L *lua.LState, d time.Duration) error {
+	return l.run(ctx, L, d, false)
+}
+
+// Wait is Run for a script that waits for its callbacks (etcd.wait): with
+// d > 0 it also returns, before d has passed, as soon as nothing is left
+// that could post a callback: no hold, no source and an empty queue. With
+// d <= 0 it is Run.
+func (l *Loop) Wait(ctx context.Context, L *lua.LState, d time.Duration) error {
+	return l.run(ctx, L, d, d > 0)
+}
+
+// idle reports whether nothing is queued and nothing could post.
+func (l *Loop) idle() bool {
+	return l.holds.Load() == 0 && l.sources.Load() == 0 && len(l.queue) == 0
+}
+
+func (l *Loop) run(ctx context.Context, L *lua.LState, d time.Duration, untilIdle bool) error {
 	if d == 0 {
 		return l.drain(ctx, L)
 	}
@@ -185,6 +218,9 @@ func (l *Loop) Run(ctx context.Context, L *lua.LState, d time.Duration) error {
 				return nil
 			}
 			continue
+		}
+		if untilIdle && l.idle() {
+			return nil
 		}
 		select {
 		case fn := <-l.queue:

@@ -340,3 +340,70 @@ func TestLoopRunEndsUnderFirehose(t *testing.T) {
 		t.Fatalf("RunUntil = %v, %v", ok, err)
 	}
 }
+
+// TestLoopWaitEndsWhenIdle: Wait(d) returns before d once nothing could
+// post (no hold, no source, an empty queue), and waits while a source
+// lives; Run(d) sleeps the whole d regardless (time.sleep).
+func TestLoopWaitEndsWhenIdle(t *testing.T) {
+	L, loop := listLoop(t)
+	ctx := context.Background()
+	long := time.Minute
+
+	// Nothing at all: at once.
+	start := time.Now()
+	if err := loop.Wait(ctx, L, long); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("Wait with nothing to wait for took %v", d)
+	}
+
+	// A hold released by its last callback, and a source that posts
+	// once and then releases: Wait returns after both, having run both.
+	hold := loop.Hold()
+	source := loop.Source()
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		loop.Post(ctx, func(L *lua.LState) error { hold(); return appendTo(1)(L) })
+		time.Sleep(20 * time.Millisecond)
+		loop.Post(ctx, appendTo(2))
+		source()
+	}()
+	start = time.Now()
+	if err := loop.Wait(ctx, L, long); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("Wait after the last source ended took %v", d)
+	}
+	if n := L.GetGlobal("list").(*lua.LTable).Len(); n != 2 {
+		t.Fatalf("dispatched %d callbacks, want 2", n)
+	}
+	if loop.Sources() != 0 || loop.Active() != 0 {
+		t.Fatalf("sources %d, holds %d left", loop.Sources(), loop.Active())
+	}
+
+	// A source alone keeps Wait(d) waiting its time, but not Run(-1).
+	release := loop.Source()
+	defer release()
+	start = time.Now()
+	if err := loop.Wait(ctx, L, 50*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 45*time.Millisecond {
+		t.Fatalf("Wait(50ms) with a live source returned after %v", d)
+	}
+	if err := loop.Run(ctx, L, -1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// listLoop returns a state with an empty global list (see appendTo) and a
+// loop closed when the test ends.
+func listLoop(t *testing.T) (*lua.LState, *luart.Loop) {
+	L := newState(t)
+	L.SetGlobal("list", L.NewTable())
+	loop := luart.NewLoop()
+	t.Cleanup(loop.Close)
+	return L, loop
+}

@@ -53,6 +53,16 @@ func (s *OptionSet) Names() []string {
 	return append([]string(nil), s.names...)
 }
 
+// OptionNames returns the names of each set, by the same keys: how a
+// module tells tools which options its functions take.
+func OptionNames(sets map[string]*OptionSet) map[string][]string {
+	out := make(map[string][]string, len(sets))
+	for name, set := range sets {
+		out[name] = set.Names()
+	}
+	return out
+}
+
 // Options reads the fields of an options table whose keys have been
 // checked against an OptionSet. A missing table reads as empty, so every
 // getter returns its default. Type errors name the field, as in

@@ -46,6 +46,7 @@ func Pcall(L *lua.LState) int {
 	L.CheckAny(1)
 	nargs := L.GetTop() - 1
 	if err := PCall(L, nargs, lua.MultRet); err != nil {
+		ForgetNil(L)
 		L.Push(lua.LFalse)
 		if ae, ok := err.(*lua.ApiError); ok {
 			L.Push(ae.Object)

@@ -3,7 +3,6 @@ package luart
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,15 +32,40 @@ type Progress struct {
 	done  bool
 }
 
+// TerminalWriter is a writer that says whether it writes to a terminal. A
+// host's writer wrapped by another (the engine serializes its writers with
+// a lock) implements it so that what the wrapper hides can still be asked.
+type TerminalWriter interface {
+	io.Writer
+	// TerminalFd returns the file descriptor of the terminal the writer
+	// writes to, and false when it does not write to a terminal.
+	TerminalFd() (fd uintptr, ok bool)
+}
+
+// TerminalFd returns the file descriptor of the terminal w writes to: w's
+// own descriptor when it is a file (such as *os.File) open on a terminal,
+// or what a TerminalWriter answers. It reports false for anything else.
+func TerminalFd(w io.Writer) (uintptr, bool) {
+	switch x := w.(type) {
+	case TerminalWriter:
+		return x.TerminalFd()
+	case interface{ Fd() uintptr }:
+		fd := x.Fd()
+		return fd, term.IsTerminal(int(fd))
+	}
+	return 0, false
+}
+
 // NewProgress returns a bar counting towards total (0 or less: unknown
 // total, only the count and rate are shown) under label. It draws on w only
-// when w is an *os.File on a terminal.
+// when w writes to a terminal (see TerminalFd), fitting the terminal's
+// width.
 func NewProgress(w io.Writer, total int64, label string) *Progress {
 	var out io.Writer
 	width := 0
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		out = f
-		if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
+	if fd, ok := TerminalFd(w); ok {
+		out = w
+		if cols, _, err := term.GetSize(int(fd)); err == nil {
 			width = cols
 		}
 	}

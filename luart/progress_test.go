@@ -92,3 +92,23 @@ func TestHumanCount(t *testing.T) {
 		}
 	}
 }
+
+// termWriter is a wrapper that says it writes to a terminal, as the
+// engine's locked writer does for a host's terminal.
+type termWriter struct{ syncBuffer }
+
+func (*termWriter) TerminalFd() (uintptr, bool) { return ^uintptr(0), true }
+
+func TestProgressDrawsThroughTerminalWriter(t *testing.T) {
+	var w termWriter
+	p := NewProgress(&w, 10, "load")
+	p.Add(10)
+	p.Done()
+	if out := w.String(); !strings.Contains(out, "\rload [") || !strings.HasSuffix(out, "\n") {
+		t.Fatalf("drew %q through a TerminalWriter", out)
+	}
+	var plain syncBuffer
+	if _, ok := TerminalFd(&plain); ok {
+		t.Fatal("a buffer reads as a terminal")
+	}
+}

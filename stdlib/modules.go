@@ -81,3 +81,15 @@ func loader(build func(L *lua.LState) *lua.LTable) lua.LGFunction {
 		return 1
 	}
 }
+
+// Options returns the names of the options each function of the stdlib
+// takes in its options table, by the function's name ("json.encode").
+// Tools that describe the API use it: the editor's definitions are tested
+// against it.
+func Options() map[string][]string {
+	sets := map[string]*luart.OptionSet{
+		"json.encode": jsonEncodeOptions, "yaml.encode": yamlEncodeOptions,
+		"time.format": timeFormatOptions, "fs.write": fsWriteOptions, "retry.retry": retryOptions,
+	}
+	return luart.OptionNames(sets)
+}

@@ -65,6 +65,8 @@ func retryCall(rt *luart.Runtime, L *lua.LState, offset int) int {
 		if attempt >= attempts || !luart.IsRetryable(ae.Object) || rt.Context().Err() != nil {
 			L.Error(ae.Object, 0)
 		}
+		// The error is swallowed: it must not leave a nil hint behind.
+		luart.ForgetNil(L)
 		delay := backoff(base, maxDelay, attempt)
 		if onRetry != nil {
 			L.Push(onRetry)

@@ -126,3 +126,35 @@ test("lease arguments", function()
   assert.eq(etcd.lease.get(l).id, l.id)
   l:revoke()
 end)
+
+test("ids keep their leading zeros: 16 digits, as etcdctl prints them", function()
+  -- an id whose top hex digit is 0 (one id in sixteen)
+  local full, short = "0afba2529baf5e04", "afba2529baf5e04"
+  grant_with_id(full, 60)
+  local l = etcd.lease.get(short) -- fewer digits are accepted
+  assert.eq(l.id, full)
+  assert.eq(tostring(l), "etcd.lease(" .. full .. ")")
+  assert.eq(etcd.lease.get(full).id, full)
+  etcd.put(P .. "z/a", "v", {lease = short})
+  assert.eq(etcd.get(P .. "z/a").lease, full)
+  assert.eq(etcd.range(P .. "z/", {prefix = true}).kvs[1].lease, full)
+  for kv in etcd.scan(P .. "z/", {prefix = true}) do assert.eq(kv.lease, full) end
+  local r = etcd.txn():success(etcd.op.get(P .. "z/a")):commit()
+  assert.eq(r.responses[1].kvs[1].lease, full)
+  local listed = false
+  for _, id in ipairs(etcd.lease.list()) do listed = listed or id == full end
+  assert.truthy(listed, "etcd.lease.list has " .. full)
+  assert.match(tostring(etcd.cmp.lease(P .. "z/a", "==", short)), '"' .. full .. '"')
+  local w = etcd.watch(P .. "z/", {prefix = true})
+  etcd.put(P .. "z/b", "v", {lease = l})
+  assert.eq(w:next(10).kv.lease, full)
+  w:cancel()
+  l:revoke()
+  local err = assert.error(function() etcd.lease.get(short) end, "lease_not_found")
+  assert.match(err.message, "lease " .. full .. " not found")
+  -- small ids are padded too
+  grant_with_id("1f", 60)
+  local small = etcd.lease.get("1f")
+  assert.eq(small.id, "000000000000001f")
+  small:revoke()
+end)

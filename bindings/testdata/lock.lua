@@ -106,3 +106,27 @@ test("election", function()
   assert.error(function() e1.leader() end, "invalid_argument")
   assert.error(function() e1:campaign("v", {tiemout = 1}) end, "invalid_argument")
 end)
+
+test("election: proclaim and resign after the session's lease was lost", function()
+  local name = P .. "elect/lost"
+  local e = etcd.election(name, {ttl = 10})
+  e:campaign("node-a")
+  local _, kv = e:leader()
+  etcd.lease.get(kv.lease):revoke() -- the candidacy's key goes with it
+  local err = assert.error(function() e:proclaim("x") end, "invalid_argument")
+  assert.eq(err.op, "election:proclaim")
+  assert.match(err.message, "leadership was lost")
+  err = assert.error(function() e:proclaim("y") end, "invalid_argument")
+  assert.match(err.message, "leadership was lost")
+  -- resigning what is already gone is not an error
+  e:resign()
+  err = assert.error(function() e:proclaim("y") end, "invalid_argument")
+  assert.match(err.message, "campaign first")
+  e:close()
+  -- a candidate that never campaigned is told to campaign
+  local e2 = etcd.election(name, {ttl = 10})
+  err = assert.error(function() e2:proclaim("z") end, "invalid_argument")
+  assert.match(err.message, "campaign first")
+  e2:resign()
+  e2:close()
+end)

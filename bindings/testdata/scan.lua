@@ -92,3 +92,33 @@ test("breaking out of a scan early is fine", function()
   assert.eq(it(), nil)
   assert.eq(it(), nil)
 end)
+
+test("a scan's iterator tells the revision it reads at", function()
+  for i = 1, 5 do etcd.put(string.format("%srev/%02d", P, i), "v" .. i) end
+  local head = etcd.put(P .. "other", "x").revision
+  local it = etcd.scan(P .. "rev/", {prefix = true, page_size = 2})
+  assert.eq(it.revision, head, "the revision is known before the first key")
+  etcd.put(P .. "rev/06", "later") -- after the scan began: not seen
+  local n = 0
+  for kv in it do
+    n = n + 1
+    assert.truthy(kv.mod_revision <= it.revision)
+  end
+  assert.eq(n, 5)
+  assert.eq(it.revision, head)
+  assert.match(tostring(it), "^etcd.scan%(")
+  -- with rev, that revision
+  assert.eq(etcd.scan(P .. "rev/", {prefix = true, rev = head - 1}).revision, head - 1)
+  -- an export reads at it.revision; a watch from it.revision + 1 misses nothing
+  local it2 = etcd.scan(P .. "rev/", {prefix = true})
+  local count = 0
+  for _ in it2 do count = count + 1 end
+  assert.eq(count, 6)
+  local r = etcd.range(P .. "rev/", {prefix = true, rev = it2.revision})
+  assert.eq(r.count, 6)
+  assert.eq(type(it2.nothing), "nil")
+  -- the whole key space
+  local all = etcd.scan("", {prefix = true, limit = 1})
+  assert.truthy(all.revision >= it2.revision)
+  assert.truthy(all() ~= nil)
+end)

@@ -64,6 +64,26 @@ end)
 test("etcd.wait with nothing to wait for returns at once", function()
   assert.eq(etcd.wait(), true)
   assert.eq(etcd.wait(0), true)
+  local t0 = os.time()
+  assert.eq(etcd.wait(30), true)
+  assert.truthy(os.time() - t0 < 15, "etcd.wait(30) waited with no watch")
+end)
+
+test("etcd.wait(seconds) returns once the last watch has ended", function()
+  -- a watch that ends at its own timeout
+  local t0 = os.time()
+  etcd.watch(P .. "nothing/", {prefix = true, timeout = 1}, function() end)
+  assert.eq(etcd.wait(30), true)
+  local took = os.time() - t0
+  assert.truthy(took >= 1 and took < 15, "etcd.wait(30) took " .. took .. " s after a watch of 1 s")
+  -- a watch whose callback returns false
+  t0 = os.time()
+  local seen = 0
+  etcd.watch(P .. "once/", {prefix = true}, function() seen = seen + 1; return false end)
+  put_after(0.2, P .. "once/a", "x")
+  assert.eq(etcd.wait(30), true)
+  assert.eq(seen, 1)
+  assert.truthy(os.time() - t0 < 15, "etcd.wait(30) went on after the callback ended its watch")
 end)
 
 test("watch from a revision replays history", function()

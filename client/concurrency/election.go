@@ -132,7 +132,8 @@ func (e *Election) forget() {
 
 // Proclaim changes the leader's value without a new election. It returns
 // ErrElectionNotLeader if this Election is not the leader, or no longer
-// holds its key.
+// holds its key; in the latter case the candidacy is forgotten (Key returns
+// "" and Resign does nothing).
 func (e *Election) Proclaim(ctx context.Context, val string) error {
 	if err := checkArgs("Election.Proclaim", ctx, e.session); err != nil {
 		return err
@@ -148,7 +149,10 @@ func (e *Election) Proclaim(ctx context.Context, val string) error {
 		return fmt.Errorf("concurrency: proclaim on %q: %w", e.leaderKey, err)
 	}
 	if !resp.Succeeded {
-		e.leaderKey = ""
+		// The key is gone (the session's lease expired or was revoked):
+		// forget the candidacy entirely, so that Proclaim and Resign
+		// see "not leader" instead of comparing on an empty key.
+		e.forget()
 		return ErrElectionNotLeader
 	}
 	e.hdr = resp.Header

@@ -2,6 +2,7 @@ package concurrency_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -274,5 +275,31 @@ func TestElectionKeyLostWhileWaiting(t *testing.T) {
 		if err != concurrency.ErrSessionExpired {
 			t.Fatalf("Campaign with its key gone: %v, want ErrSessionExpired", err)
 		}
+	}
+}
+
+// TestElectionResignAfterLostProclaim: a leader whose lease was revoked
+// learns it from Proclaim (ErrElectionNotLeader); a later Proclaim says the
+// same and Resign does nothing, instead of sending a compare on an empty
+// key (the server refuses it: "key is not provided").
+func TestElectionResignAfterLostProclaim(t *testing.T) {
+	e := newEnv(t)
+	ctx := testCtx(t, 30*time.Second)
+	s := e.session(t)
+	el := concurrency.NewElection(s, "election/lost")
+	if err := el.Campaign(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	e.revoke(t, s)
+	for i := range 2 {
+		if err := el.Proclaim(ctx, "b"); !errors.Is(err, concurrency.ErrElectionNotLeader) {
+			t.Fatalf("Proclaim %d after the lease was revoked: %v, want ErrElectionNotLeader", i+1, err)
+		}
+	}
+	if el.Key() != "" {
+		t.Fatalf("Key after a lost leadership: %q", el.Key())
+	}
+	if err := el.Resign(ctx); err != nil {
+		t.Fatalf("Resign after a lost leadership: %v", err)
 	}
 }

@@ -59,7 +59,7 @@ func NewSession(cli *client.Client, opts ...SessionOption) (*Session, error) {
 	ch, err := cli.KeepAlive(ctx, id)
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("concurrency: keep session lease %x alive: %w", int64(id), err)
+		return nil, fmt.Errorf("concurrency: keep session lease %016x alive: %w", int64(id), err)
 	}
 	c := &conn{KV: cli.KV, Watcher: cli.Watcher, cli: cli}
 	if so.prefix != "" {
@@ -124,7 +124,7 @@ func (s *Session) Close() error {
 	ctx, cancel := context.WithTimeout(s.opts.ctx, time.Duration(s.opts.ttl)*time.Second)
 	defer cancel()
 	if _, err := s.client.Revoke(ctx, s.id); err != nil {
-		return fmt.Errorf("concurrency: revoke session lease %x: %w", int64(s.id), err)
+		return fmt.Errorf("concurrency: revoke session lease %016x: %w", int64(s.id), err)
 	}
 	return nil
 }

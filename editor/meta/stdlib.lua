@@ -17,10 +17,12 @@ function json.decode(s) end
 function json.array(t) end
 
 ---@class yaml
+---@field null userdata  # the null sentinel, the same value as json.null
 local yaml = {}
 ---@param v any
+---@param opts? {indent?: integer, sort_keys?: boolean}
 ---@return string
-function yaml.encode(v) end
+function yaml.encode(v, opts) end
 ---@param s string
 ---@return any
 function yaml.decode(s) end
@@ -44,6 +46,10 @@ function base64.url_encode(s) end
 ---@return string
 function base64.url_decode(s) end
 
+---@class time.FormatOpts
+---@field zone? "UTC"|"local"|string  # "Area/City" names an IANA zone
+---@field ["local"]? boolean  # the same as zone = "local"
+
 ---@class time
 local time = {}
 ---@return number seconds since the epoch
@@ -51,10 +57,11 @@ function time.now() end
 ---Sleeps, dispatching watch and lease callbacks meanwhile.
 ---@param seconds number
 function time.sleep(seconds) end
----@param t number
----@param layout? string
+---@param t? number  # seconds since the epoch; now when nil
+---@param layout? string  # a Go layout or strftime %-directives; RFC 3339 by default
+---@param opts? time.FormatOpts
 ---@return string
-function time.format(t, layout) end
+function time.format(t, layout, opts) end
 ---@param s string  # e.g. "1m30s"
 ---@return number seconds
 function time.parse_duration(s) end
@@ -81,7 +88,8 @@ local fs = {}
 function fs.read(path) end
 ---@param path string
 ---@param s string
-function fs.write(path, s) end
+---@param opts? {append?: boolean}
+function fs.write(path, s, opts) end
 ---@param path string
 ---@return fun(): string|nil
 function fs.lines(path) end
@@ -124,24 +132,28 @@ function strings.has_suffix(s, suffix) end
 function strings.join(t, sep) end
 
 ---@class retry
----@overload fun(fn: function, opts?: {attempts?: integer, base?: number, max?: number}): ...
+---@overload fun(fn: function, opts?: {attempts?: integer, base?: number, max?: number, on_retry?: fun(err: any, attempt: integer, delay: number)}): ...
 local retry = {}
 ---Calls fn, repeating it with jittered backoff on errors whose retryable is true.
 ---@param fn function
----@param opts? {attempts?: integer, base?: number, max?: number}
+---@param opts? {attempts?: integer, base?: number, max?: number, on_retry?: fun(err: any, attempt: integer, delay: number)}
 ---@return ...
 function retry.retry(fn, opts) end
 
 ---@class progress.Bar
 local Bar = {}
----@param n integer
+---@param n? integer  # default 1
 function Bar:add(n) end
+---Draws the final state and ends the line.
 function Bar:done() end
+---@return integer # the count so far
+function Bar:count() end
 
 ---@class progress
 local progress = {}
----@param total integer
----@param label string
+---A bar on stderr, drawn only when stderr is a terminal.
+---@param total? integer  # 0: unknown
+---@param label? string
 ---@return progress.Bar
 function progress.bar(total, label) end
 

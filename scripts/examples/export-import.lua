@@ -1,8 +1,9 @@
 -- export-import.lua: copy a prefix to a JSON lines file and back.
 --
 -- Shows: etcd.scan (all pages read at one revision, memory bounded by a
--- page), json encoding with a base64 fallback for binary data, fs for files,
--- and put_many to load. One line per key: {"key": ..., "value": ...}, or
+-- page; the iterator's revision field says which, so a follower can watch
+-- from revision + 1 and miss nothing), json encoding with a base64 fallback
+-- for binary data, fs for files, and put_many to load. One line per key: {"key": ..., "value": ...}, or
 -- key_b64 / value_b64 where a key or value is not UTF-8 text.
 --
 -- Run it:
@@ -31,15 +32,16 @@ if mode == "export" then
   local _, prefix, file = ...
   assert(prefix and file, "usage: export-import.lua export PREFIX FILE")
   local lines = {}
-  for kv in etcd.scan(prefix, {prefix = true}) do
+  local keys = etcd.scan(prefix, {prefix = true})
+  for kv in keys do
     local rec = {}
     field(rec, "key", kv.key)
     field(rec, "value", kv.value)
     lines[#lines + 1] = json.encode(rec)
   end
   fs.write(file, table.concat(lines, "\n") .. (#lines > 0 and "\n" or ""))
-  print(string.format("exported %d keys under %s to %s", #lines, prefix, file))
-  return #lines
+  print(string.format("exported %d keys under %s at revision %d to %s", #lines, prefix, keys.revision, file))
+  return #lines, keys.revision
 elseif mode == "import" then
   local _, file, new_prefix, old_prefix = ...
   assert(file, "usage: export-import.lua import FILE [NEW_PREFIX OLD_PREFIX]")

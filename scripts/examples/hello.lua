@@ -5,5 +5,11 @@
 -- or against your cluster:
 --   etcdscript run --endpoints=127.0.0.1:2379 scripts/examples/hello.lua
 local r = etcd.put("greeting", "hello, etcd")
+-- etcd.get returns nil for a key that does not exist: test it before
+-- reading its fields.
 local kv = etcd.get("greeting")
-print(kv.key .. " = " .. kv.value .. " (revision " .. r.revision .. ")")
+if kv then
+  print(kv.key .. " = " .. kv.value .. " (revision " .. r.revision .. ")")
+else
+  print("greeting is not set")
+end

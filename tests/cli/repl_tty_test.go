@@ -197,6 +197,13 @@ func startOnTTY(t *testing.T, home string, env ...string) *tty {
 // size unset (0x0), as on a serial console.
 func startOnTTYSized(t *testing.T, home string, ws *unix.Winsize, env ...string) *tty {
 	t.Helper()
+	return startTTY(t, home, ws, []string{"repl"}, env...)
+}
+
+// startTTY starts etcdscript with args on a pseudo-terminal of size ws
+// (none when nil), as its controlling terminal, stdin, stdout and stderr.
+func startTTY(t *testing.T, home string, ws *unix.Winsize, args []string, env ...string) *tty {
+	t.Helper()
 	bin, err := exec.LookPath("etcdscript")
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +212,7 @@ func startOnTTYSized(t *testing.T, home string, ws *unix.Winsize, env ...string)
 	if err != nil {
 		t.Skipf("no pseudo-terminal here: %v", err)
 	}
-	cmd := exec.Command(bin, "repl")
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "TERM=xterm"}, env...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
