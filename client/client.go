@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,7 @@ type Client struct {
 	endpoints []endpoint
 
 	lastConnErr atomic.Pointer[connFailure]
+	rangeStream rangeStreamMemo
 	auth        tokenSource
 
 	closeOnce sync.Once
@@ -279,8 +281,13 @@ func (c *Client) SetEndpointsErr(eps ...string) error {
 		return err
 	}
 	c.epMu.Lock()
+	changed := !slices.Equal(c.endpoints, parsed)
 	c.endpoints = parsed
 	c.epMu.Unlock()
+	if changed {
+		// Other members may run another etcd version.
+		c.rangeStream.reset()
+	}
 	c.resolver.UpdateState(resolver.State{Addresses: toAddresses(parsed)})
 	return nil
 }

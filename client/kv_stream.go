@@ -46,12 +46,19 @@ func (k *kv) GetStream(ctx context.Context, key string, opts ...OpOption) (GetSt
 	if err != nil {
 		return nil, err
 	}
+	if k.c.rangeStream.missing() {
+		// As the server would answer, without the round trip.
+		ch := make(chan RangeStreamResponse, 1)
+		ch <- RangeStreamResponse{closeErr: errNoRangeStream}
+		close(ch)
+		return ch, nil
+	}
 	rs, err := k.openRange(ctx, op, new(pb.RangeStreamResponse))
 	if err != nil {
 		return nil, err
 	}
 	ch := make(chan RangeStreamResponse, 1)
-	go k.pumpStream(ctx, rs.cancel, rs.ClientStream, rs.first.(*pb.RangeStreamResponse), rs.firstErr, ch)
+	go k.pumpStream(ctx, rs.cancel, rs.ClientStream, rs.first.(*pb.RangeStreamResponse), k.c.noteRangeStreamErr(rs.firstErr), ch)
 	return ch, nil
 }
 
