@@ -46,10 +46,10 @@ func (k *kv) GetStream(ctx context.Context, key string, opts ...OpOption) (GetSt
 	if err != nil {
 		return nil, err
 	}
-	if k.c.rangeStream.missing() {
+	if refusal := k.c.rangeStream.missing(); refusal != nil {
 		// As the server would answer, without the round trip.
 		ch := make(chan RangeStreamResponse, 1)
-		ch <- RangeStreamResponse{closeErr: errNoRangeStream}
+		ch <- RangeStreamResponse{closeErr: refusal}
 		close(ch)
 		return ch, nil
 	}

@@ -34,10 +34,6 @@ func (e *noRangeStreamError) Unwrap() error { return ErrNoRangeStream }
 // GRPCStatus keeps the server's status for status.Code and status.FromError.
 func (e *noRangeStreamError) GRPCStatus() *status.Status { return e.st }
 
-// errNoRangeStream is the error GetStream delivers when the client already
-// knows the server has no RangeStream, without asking again.
-var errNoRangeStream = &noRangeStreamError{st: status.New(codes.Unimplemented, "unknown method RangeStream for service etcdserverpb.KV (remembered from an earlier call)")}
-
 // lacksRangeStream reports whether err is a server's answer that it has no
 // RangeStream at all: Unimplemented, but not one of etcd 3.7's refusals of
 // a request it cannot stream ("RangeStream does not support custom sort
@@ -60,17 +56,25 @@ const rangeStreamRecheck = 5 * time.Minute
 // forgotten when the endpoints change (SetEndpoints, Sync) and after
 // rangeStreamRecheck.
 type rangeStreamMemo struct {
-	since atomic.Int64 // unix nanoseconds of the refusal; 0 while not known
+	refusal atomic.Pointer[rangeStreamRefusal] // nil while not known
 }
 
-func (m *rangeStreamMemo) missing() bool {
-	t := m.since.Load()
-	return t != 0 && time.Since(time.Unix(0, t)) < rangeStreamRecheck
+type rangeStreamRefusal struct {
+	at  time.Time
+	err *noRangeStreamError // the server's answer, for GetStream to repeat
 }
 
-func (m *rangeStreamMemo) markMissing() { m.since.Store(time.Now().UnixNano()) }
+// missing returns the remembered refusal, or nil when the client should
+// ask the server.
+func (m *rangeStreamMemo) missing() *noRangeStreamError {
+	r := m.refusal.Load()
+	if r == nil || time.Since(r.at) >= rangeStreamRecheck {
+		return nil
+	}
+	return r.err
+}
 
-func (m *rangeStreamMemo) reset() { m.since.Store(0) }
+func (m *rangeStreamMemo) reset() { m.refusal.Store(nil) }
 
 // noteRangeStreamErr records a refusal of RangeStream and returns err,
 // explained when it is one.
@@ -78,9 +82,10 @@ func (c *Client) noteRangeStreamErr(err error) error {
 	if !lacksRangeStream(err) {
 		return err
 	}
-	c.rangeStream.markMissing()
 	st, _ := status.FromError(err)
-	return &noRangeStreamError{st: st}
+	e := &noRangeStreamError{st: st}
+	c.rangeStream.refusal.Store(&rangeStreamRefusal{at: time.Now(), err: e})
+	return e
 }
 
 // DefaultPageSize is the number of keys of each Range request of a paged

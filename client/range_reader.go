@@ -67,7 +67,7 @@ func (k *kv) ReadRange(ctx context.Context, key string, opts ...OpOption) (Range
 	if err != nil {
 		return nil, err
 	}
-	if k.c.rangeStream.missing() || hasRevisionFilters(&op) {
+	if k.c.rangeStream.missing() != nil || hasRevisionFilters(&op) {
 		return k.readPaged(ctx, op)
 	}
 	r := &rangeReader{c: k.c, ctx: ctx, pend: -1}
@@ -79,7 +79,7 @@ func (k *kv) ReadRange(ctx context.Context, key string, opts ...OpOption) (Range
 	if err := r.took(rs.firstErr); err != nil {
 		r.Close()
 		if lacksRangeStream(err) {
-			k.c.rangeStream.markMissing()
+			k.c.noteRangeStreamErr(err)
 			return k.readPaged(ctx, op)
 		}
 		return nil, err

@@ -32,8 +32,12 @@ if [ ! -x "$bin" ]; then
   (cd "$mod" && go build -buildvcs=false -o "$bin.tmp.$$" go.etcd.io/etcd/server/v3)
   mv "$bin.tmp.$$" "$bin"
 fi
-"$bin" --version | grep -q "etcd Version: $version\$" || {
-  echo "build.sh: $bin is not etcd $version" >&2
+got=$("$bin" --version)
+case "$got" in
+*"etcd Version: $version"*) ;;
+*)
+  echo "build.sh: $bin is not etcd $version: $got" >&2
   exit 1
-}
+  ;;
+esac
 echo "$bin"
