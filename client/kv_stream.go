@@ -64,6 +64,8 @@ func (k *kv) GetStream(ctx context.Context, key string, opts ...OpOption) (GetSt
 
 // ReadRange reads a range one key-value at a time through c.KV, when that
 // KV can (see RangeStreamer); otherwise it fails with codes.Unimplemented.
+// The client's own KV can on every server version: it reads in pages where
+// the server has no streamed range.
 func (c *Client) ReadRange(ctx context.Context, key string, opts ...OpOption) (RangeReader, error) {
 	if rs, ok := c.KV.(RangeStreamer); ok {
 		return rs.ReadRange(ctx, key, opts...)

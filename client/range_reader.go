@@ -14,7 +14,9 @@ import (
 )
 
 // RangeReader reads a range one key-value at a time, in ascending key
-// order, from the server's streamed range (etcd 3.7).
+// order, from the server's streamed range (etcd 3.7), or from pages of
+// limited Range requests where the server has no streamed range (etcd 3.5
+// and 3.6; see the package documentation, Server versions).
 //
 // GetStream decodes each part of the stream whole, so a reader of parts holds
 // a decoded part (about 1.5 times its wire size) while the next arrives. A
