@@ -66,16 +66,23 @@ func StartServer(ctx context.Context, o ServerOptions) (Server, error) {
 // StartTimeout.
 func StartServerT(t TB, o ServerOptions) Server {
 	t.Helper()
+	return startT(t, "server", func(ctx context.Context) (Server, error) { return StartServer(ctx, o) })
+}
+
+// startT runs start for a test (what names it in messages): within
+// StartTimeout, failing the test on error, closed when the test ends.
+func startT[S interface{ Close() error }](t TB, what string, start func(context.Context) (S, error)) S {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
-	s, err := StartServer(ctx, o)
+	s, err := start(ctx)
 	if err != nil {
-		t.Fatalf("etcdtest: start server: %v", err)
-		return nil
+		t.Fatalf("etcdtest: start %s: %v", what, err)
+		return s
 	}
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
-			t.Logf("etcdtest: close server: %v", err)
+			t.Logf("etcdtest: close %s: %v", what, err)
 		}
 	})
 	return s
