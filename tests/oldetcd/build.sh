@@ -4,7 +4,8 @@
 # stays on etcd 3.7; one module graph cannot hold server 3.5 beside api 3.7,
 # so each older server has a module of its own (vX.Y/go.mod).
 #
-# The binary is cached under ${ETCDSCRIPT_CACHE:-$HOME/.cache/etcdscript},
+# The binary is cached under $ETCDSCRIPT_CACHE (default
+# ${XDG_CACHE_HOME:-$HOME/.cache}/etcdscript),
 # keyed by the version and the wrapper's go.sum: a cold build takes minutes
 # on two cores, a cached one nothing.
 #
@@ -22,7 +23,13 @@ if ! grep -q "go.etcd.io/etcd/server/v3 v$version\$" <(sed 's#//.*##; s/[[:space
   exit 1
 fi
 key=$(cat "$mod/go.mod" "$mod/go.sum" | sha256sum | cut -c1-12)
-cache="${ETCDSCRIPT_CACHE:-$HOME/.cache/etcdscript}/etcd-v$version-$key"
+base=${ETCDSCRIPT_CACHE:-}
+if [ -z "$base" ]; then
+  if [ -n "${XDG_CACHE_HOME:-}" ]; then base=$XDG_CACHE_HOME/etcdscript
+  else base=${HOME:?build.sh: set HOME or ETCDSCRIPT_CACHE}/.cache/etcdscript
+  fi
+fi
+cache="$base/etcd-v$version-$key"
 bin="$cache/etcd"
 if [ ! -x "$bin" ]; then
   mkdir -p "$cache"
