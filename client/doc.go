@@ -80,9 +80,12 @@
 //     do not pay a refused round trip first (which made every read of a
 //     range on etcd 3.5 cost about two). A client is balanced over all its
 //     endpoints and cannot tell which member its next call reaches, so it
-//     remembers per client: until its endpoints change (SetEndpoints, or a
-//     Sync that finds other members) and for at most five minutes, so that
-//     a cluster upgraded to 3.7 under a long-lived client is streamed again.
+//     remembers per client, for as long as its connections last: until it
+//     opens a new connection (a reconnect, as after a member's restart into
+//     a new version, or a first connection to another endpoint), its
+//     endpoints change (SetEndpoints, or a Sync that finds other members),
+//     or five minutes pass, so that a cluster upgraded to 3.7 under a
+//     long-lived client is streamed again.
 //     A refusal of one request (etcd 3.7 does not stream sort orders other
 //     than by key, ascending) is not remembered.
 //

@@ -52,29 +52,36 @@ const rangeStreamRecheck = 5 * time.Minute
 // Unimplemented, so that every later GetStream and ReadRange does not pay a
 // refused round trip first (which made a scan on etcd 3.5 cost about two
 // ranges). A client is balanced over all its endpoints and cannot tell
-// which member its next call reaches, so the memo is per client: it is
-// forgotten when the endpoints change (SetEndpoints, Sync) and after
-// rangeStreamRecheck.
+// which member its next call reaches, so the memo is per client, and
+// holds while the client's connections do: it is forgotten when the client
+// opens a new connection (a reconnect, to a member that may have been
+// upgraded, or to another endpoint), when the endpoints change
+// (SetEndpoints, Sync), and after rangeStreamRecheck.
 type rangeStreamMemo struct {
 	refusal atomic.Pointer[rangeStreamRefusal] // nil while not known
+	dials   atomic.Uint64                      // connections opened
 }
 
 type rangeStreamRefusal struct {
-	at  time.Time
-	err *noRangeStreamError // the server's answer, for GetStream to repeat
+	at    time.Time
+	dials uint64              // the connections opened until the refusal
+	err   *noRangeStreamError // the server's answer, for GetStream to repeat
 }
 
 // missing returns the remembered refusal, or nil when the client should
 // ask the server.
 func (m *rangeStreamMemo) missing() *noRangeStreamError {
 	r := m.refusal.Load()
-	if r == nil || time.Since(r.at) >= rangeStreamRecheck {
+	if r == nil || r.dials != m.dials.Load() || time.Since(r.at) >= rangeStreamRecheck {
 		return nil
 	}
 	return r.err
 }
 
 func (m *rangeStreamMemo) reset() { m.refusal.Store(nil) }
+
+// connected counts a new connection.
+func (m *rangeStreamMemo) connected() { m.dials.Add(1) }
 
 // noteRangeStreamErr records a refusal of RangeStream and returns err,
 // explained when it is one.
@@ -84,7 +91,8 @@ func (c *Client) noteRangeStreamErr(err error) error {
 	}
 	st, _ := status.FromError(err)
 	e := &noRangeStreamError{st: st}
-	c.rangeStream.refusal.Store(&rangeStreamRefusal{at: time.Now(), err: e})
+	m := &c.rangeStream
+	m.refusal.Store(&rangeStreamRefusal{at: time.Now(), dials: m.dials.Load(), err: e})
 	return e
 }
 

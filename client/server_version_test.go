@@ -36,8 +36,9 @@ func serverAtLeast(t *testing.T, version string, major, minor int) bool {
 // TestRangeStreamByServerVersion runs against the server etcdtest picks (an
 // etcd 3.5 or 3.6 binary with etcdtest.ExternalEnv): on a server before 3.7
 // ReadRange pages by itself, a client asks for RangeStream once and
-// remembers the refusal until its endpoints change, and GetStream's error
-// says what the server lacks; on 3.7 every read is a stream.
+// remembers the refusal until its endpoints change or it reconnects, and
+// GetStream's error says what the server lacks; on 3.7 every read is a
+// stream.
 func TestRangeStreamByServerVersion(t *testing.T) {
 	srv := etcdtest.StartServerT(t, etcdtest.ServerOptions{})
 	var streams atomic.Int64
@@ -47,7 +48,13 @@ func TestRangeStreamByServerVersion(t *testing.T) {
 		}
 		return streamer(ctx, desc, cc, method, opts...)
 	})
-	ep := srv.Endpoints()[0]
+	// Through a proxy, which can cut the client's connection.
+	px, err := etcdtest.NewProxy(srv.Endpoints()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { px.Close() })
+	ep := px.Addr()
 	c := coreOurs(t, client.Config{Endpoints: []string{ep}, DialOptions: []grpc.DialOption{countStreams}})
 	ctx := coreCtx(t)
 	for i := range 30 {
@@ -118,6 +125,16 @@ func TestRangeStreamByServerVersion(t *testing.T) {
 	readWhole()
 	if n := streams.Load(); n != 2 {
 		t.Fatalf("%d RangeStream calls after the same endpoints, want 2", n)
+	}
+	// A new connection may reach an upgraded member: the client asks again.
+	px.DropConnections()
+	if _, err := c.Get(ctx, "v/00"); err != nil {
+		t.Fatal(err)
+	}
+	readWhole()
+	readWhole()
+	if n := streams.Load(); n != 3 {
+		t.Fatalf("%d RangeStream calls after a reconnect, want 3", n)
 	}
 }
 
