@@ -13,6 +13,21 @@ test: vet fmt
 	go test -timeout 20m $(PLAIN_PKGS)
 	$(MAKE) test-scripts
 	FUZZTIME=$(or $(FUZZTIME),2000x) bench/fuzz-smoke.sh $(FUZZ_SMOKE)
+	$(MAKE) test-compat
+
+.PHONY: test-compat
+
+# Older servers: the client's oracle tests and the Lua test files against an
+# etcd server of another release, run as a process (etcdtest.ExternalEnv).
+# tests/oldetcd/build.sh builds it from its wrapper module, minutes when
+# cold, then cached. CI runs 3.5; `make test-compat ETCD_VERSION=3.6.17`
+# runs 3.6.
+ETCD_VERSION ?= 3.5.36
+COMPAT_TESTS = ^(TestStartServer|TestKVMatchesOfficial|TestTxnMatchesOfficial|TestCompareMatchesOfficial|TestAuthMatchesOfficial|TestWatchMatchesOfficial|TestSnapshotMatchesOfficial|TestLeaseCallsMatchOfficialClient|TestReadRange.*|TestRangeStreamByServerVersion|TestLuaFiles|TestLuaScanThroughGetStream)$$
+
+test-compat:
+	@bin=$$(tests/oldetcd/build.sh $(ETCD_VERSION)) && echo "etcd $(ETCD_VERSION): $$bin" && \
+	ETCDSCRIPT_TEST_ETCD=$$bin go test -timeout 15m -run '$(COMPAT_TESTS)' ./tests/etcdtest ./client ./bindings
 
 vet:
 	go vet ./...

@@ -55,8 +55,11 @@
 //   - etcd.scan streams the range (client.RangeReader, or KV.GetStream for a
 //     host's own KV; etcd 3.7), which reads the whole range at one revision
 //     with memory bounded by about one of the server's chunks;
-//     page_size is the page of the fallback that pages with Range, used when
-//     the server or KV has no stream. Its sort option accepts only ascending
+//     page_size is the page of the fallback that pages with Range at the
+//     revision of the first page, used when the server has no stream (etcd
+//     3.5 and 3.6: client.RangeReader pages by itself) or a host's KV
+//     refuses GetStream. A scan of the whole key space ("" with prefix or
+//     from_key) pages from its first key too. Its sort option accepts only ascending
 //     key order, and count_only is refused. Waiting for each chunk is bounded
 //     by the per-call timeout.
 //   - The iterator etcd.scan returns is a callable object, so `for kv in

@@ -53,8 +53,8 @@ type envOptions struct {
 // newEnv prepares a run whose keys live under prefix (emptied first).
 func newEnv(t testing.TB, prefix string, o envOptions) *env {
 	t.Helper()
-	cl := o.cluster
-	if cl == nil {
+	var cl etcdtest.Server = o.cluster
+	if o.cluster == nil {
 		cl = sharedCluster(t)
 	}
 	cli, err := client.New(client.Config{Endpoints: cl.Endpoints(), DialTimeout: 10 * time.Second,

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"go.etcd.io/etcd/server/v3/embed"
-
 	"github.com/etcdscript/etcdscript/tests/etcdtest"
 )
 
@@ -38,7 +36,7 @@ var shared sharedServer
 
 type sharedServer struct {
 	once sync.Once
-	c    *etcdtest.Cluster
+	c    etcdtest.Server
 	err  error
 }
 
@@ -48,16 +46,18 @@ func (s *sharedServer) stop() {
 	}
 }
 
-// sharedCluster returns the package's etcd server.
-func sharedCluster(t testing.TB) *etcdtest.Cluster {
+// sharedCluster returns the package's etcd server: a process of the etcd
+// binary etcdtest.ExternalEnv names, when set (the Lua files then run
+// against that etcd version).
+func sharedCluster(t testing.TB) etcdtest.Server {
 	t.Helper()
 	shared.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), etcdtest.StartTimeout)
 		defer cancel()
-		shared.c, shared.err = etcdtest.Start(ctx, etcdtest.Options{
+		shared.c, shared.err = etcdtest.StartServer(ctx, etcdtest.ServerOptions{
 			// Progress notifications every 10 minutes, etcd's default, would
 			// leave on_progress untestable.
-			Configure: func(cfg *embed.Config) { cfg.WatchProgressNotifyInterval = 300 * time.Millisecond },
+			WatchProgressNotifyInterval: 300 * time.Millisecond,
 		})
 	})
 	if shared.err != nil {

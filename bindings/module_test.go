@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/etcdscript/etcdscript/bindings"
 	"github.com/etcdscript/etcdscript/client"
+	"github.com/etcdscript/etcdscript/client/namespace"
 	"github.com/etcdscript/etcdscript/internal/luatest"
 	"github.com/etcdscript/etcdscript/luart"
 	"github.com/etcdscript/etcdscript/tests/etcdtest"
@@ -131,6 +133,14 @@ func (k *unimplementedStream) GetStream(ctx context.Context, key string, opts ..
 func (k *unimplementedStream) Get(ctx context.Context, key string, opts ...client.OpOption) (*client.GetResponse, error) {
 	k.gets.Add(1)
 	return k.KV.Get(ctx, key, opts...)
+}
+
+// Do counts gets too: a namespaced KV reads through Do.
+func (k *unimplementedStream) Do(ctx context.Context, op client.Op) (client.OpResponse, error) {
+	if op.IsGet() {
+		k.gets.Add(1)
+	}
+	return k.KV.Do(ctx, op)
 }
 
 // TestScanPagedFallback: without a streamed range, a scan pages with Range
@@ -466,4 +476,41 @@ func TestConnectTLS(t *testing.T) {
 		end, "invalid_argument")
 		assert.match(err.message, "sandbox")
 	`)
+}
+
+// TestLuaScanPaged runs the scan tests over a KV whose GetStream is
+// refused, so that every scan pages with Range (whole keyspace included).
+func TestLuaScanPaged(t *testing.T) {
+	e := newEnv(t, "bt/scan-paged/", envOptions{backend: func(cli *client.Client) bindings.Backend {
+		return bindings.Backend{Client: func() (*client.Client, error) { return cli, nil }, KV: &unimplementedStream{KV: cli.KV}}
+	}})
+	defer e.close()
+	luatest.Run(t, e.L, filepath.Join("testdata", "scan.lua"))
+}
+
+// TestScanPagedNamespace: a namespaced scan of the whole namespace pages
+// from the namespace's first key when the stream is refused.
+func TestScanPagedNamespace(t *testing.T) {
+	kv := &unimplementedStream{}
+	e := newEnv(t, "bt/paged-ns/", envOptions{backend: func(cli *client.Client) bindings.Backend {
+		kv.KV = cli.KV
+		return bindings.Backend{Client: func() (*client.Client, error) { return cli, nil }, KV: namespace.NewKV(kv, "bt/paged-ns/in/")}
+	}})
+	defer e.close()
+	if _, err := e.cli.Put(e.ctx, "bt/paged-ns/out", "outside"); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t, `
+		for i = 1, 12 do etcd.put(string.format("%02d", i), "v") end
+		for _, opts in ipairs({{prefix = true}, {from_key = true}, {prefix = true, page_size = 5}}) do
+			local got = {}
+			for kv in etcd.scan("", opts) do got[#got + 1] = kv.key end
+			assert.eq(#got, 12)
+			assert.eq(got[1], "01")
+			assert.eq(got[12], "12")
+		end
+	`)
+	if kv.gets.Load() < 5 {
+		t.Fatalf("the scans made %d Range calls; they did not page", kv.gets.Load())
+	}
 }

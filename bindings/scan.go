@@ -29,8 +29,9 @@ const defaultPageSize = 1000
 // loop asks, and the next part is asked for only when the loop has read the
 // last, so a slow loop holds back the server rather than filling memory.
 // Over another KV (a host's own) the scan reads KV.GetStream's decoded parts.
-// Against a server or KV without streamed ranges (an older etcd answers
-// Unimplemented) the scan pages with Range requests of page_size keys at the
+// Against a server without streamed ranges (etcd 3.5 and 3.6) the reader
+// pages by itself (client.WithPageSize); over a host's KV that answers
+// Unimplemented the scan pages with Range requests of page_size keys at the
 // revision of the first page.
 type scanState struct {
 	c    *conn
@@ -171,9 +172,12 @@ func (s *scanState) open() error {
 			}
 			opts = append(opts, client.WithRev(s.revision))
 		}
+		// The page size is for a server without streamed ranges, which
+		// the reader reads in pages.
+		ropts := append(opts[:len(opts):len(opts)], client.WithPageSize(s.pageSize))
 		err = s.wait(func() error {
 			var err error
-			s.rr, err = rs.ReadRange(s.ctx, s.key, opts...)
+			s.rr, err = rs.ReadRange(s.ctx, s.key, ropts...)
 			return err
 		})
 	} else {
@@ -187,8 +191,12 @@ func (s *scanState) open() error {
 	if err != nil && status.Code(err) == codes.Unimplemented {
 		s.ch, s.rr, s.cur, s.done = nil, nil, nil, false
 		s.paged = true
-		s.end = client.OpGet(s.key, s.span...).RangeBytes()
-		s.nextKey = s.key
+		// The op's own key, not the script's: a whole-keyspace scan
+		// ("" with prefix or from_key) starts at "\x00", as Range needs a
+		// key.
+		op := client.OpGet(s.key, s.span...)
+		s.end = op.RangeBytes()
+		s.nextKey = string(op.KeyBytes())
 		if s.rev == 0 {
 			s.rev = s.revision // pinned above, or 0: the first page's
 		}

@@ -37,7 +37,7 @@ func sameErr(t *testing.T, what string, err, rerr, want error) {
 // them back with both clients, then turns authentication on and checks
 // that logins and permissions behave as with the official client.
 func TestAuthMatchesOfficial(t *testing.T) {
-	cl := etcdtest.StartT(t, etcdtest.Options{})
+	cl := etcdtest.StartServerT(t, etcdtest.ServerOptions{})
 	ours := adminClient(t, client.Config{Endpoints: cl.Endpoints()})
 	ref := officialClient(t, clientv3.Config{Endpoints: cl.Endpoints()})
 	ctx := adminCtx(t)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,7 @@ type Client struct {
 	endpoints []endpoint
 
 	lastConnErr atomic.Pointer[connFailure]
+	rangeStream rangeStreamMemo
 	auth        tokenSource
 
 	closeOnce sync.Once
@@ -291,8 +293,13 @@ func (c *Client) SetEndpointsErr(eps ...string) error {
 		return err
 	}
 	c.epMu.Lock()
+	changed := !slices.Equal(c.endpoints, parsed)
 	c.endpoints = parsed
 	c.epMu.Unlock()
+	if changed {
+		// Other members may run another etcd version.
+		c.rangeStream.reset()
+	}
 	c.resolver.UpdateState(resolver.State{Addresses: toAddresses(parsed)})
 	return nil
 }

@@ -56,6 +56,43 @@
 // the next part only when the last is read, so a range of any size is read
 // at one revision in about one part's memory; see RangeReader.
 //
+// # Server versions
+//
+// The client works with etcd 3.5, 3.6 and 3.7 servers (the tests run
+// against all three). Everything but streamed ranges behaves the same on
+// them. etcd 3.5 and 3.6 have no RangeStream, the call behind GetStream
+// and ReadRange: they answer it with gRPC Unimplemented ("unknown method
+// RangeStream"). What the client does about it:
+//
+//   - ReadRange falls back by itself: it reads the range with limited Range
+//     requests of WithPageSize keys (DefaultPageSize, 1000, by default),
+//     each from the key after the last one read, all at the revision of the
+//     first page (or the WithRev given), so the range still reads as one
+//     revision and memory stays near one page. Only the cost differs: the
+//     server counts the rest of the range on every page. Revision filters
+//     (WithMinModRev and the like), which etcd 3.7 refuses to stream, are
+//     read in pages on every version.
+//   - GetStream keeps clientv3's behaviour and delivers the server's
+//     refusal on its channel, with its status (status.Code is
+//     codes.Unimplemented); the error wraps ErrNoRangeStream, whose text
+//     says that the server needs etcd 3.7. Use Get, or ReadRange, there.
+//   - A client remembers the refusal, so later GetStream and ReadRange calls
+//     do not pay a refused round trip first (which made every read of a
+//     range on etcd 3.5 cost about two). A client is balanced over all its
+//     endpoints and cannot tell which member its next call reaches, so it
+//     remembers per client, for as long as its connections last: until it
+//     opens a new connection (a reconnect, as after a member's restart into
+//     a new version, or a first connection to another endpoint), its
+//     endpoints change (SetEndpoints, or a Sync that finds other members),
+//     or five minutes pass, so that a cluster upgraded to 3.7 under a
+//     long-lived client is streamed again.
+//     A refusal of one request (etcd 3.7 does not stream sort orders other
+//     than by key, ascending) is not remembered.
+//
+// etcd 3.5 also names some server flags differently (the watch progress
+// interval is --experimental-watch-progress-notify-interval there); that
+// concerns the server's configuration, not the client.
+//
 // # Errors
 //
 // Errors from the server are the values of

@@ -24,7 +24,9 @@ type KV interface {
 	// WithFromKey.
 	Get(ctx context.Context, key string, opts ...OpOption) (*GetResponse, error)
 	// GetStream reads a range as a stream of partial responses (etcd 3.7
-	// servers), so a large range never sits in memory whole.
+	// servers), so a large range never sits in memory whole. An older
+	// server refuses it: the channel then delivers an error wrapping
+	// ErrNoRangeStream (with status codes.Unimplemented).
 	GetStream(ctx context.Context, key string, opts ...OpOption) (GetStreamChan, error)
 	// Delete deletes key, or a range of keys.
 	Delete(ctx context.Context, key string, opts ...OpOption) (*DeleteResponse, error)

@@ -46,17 +46,26 @@ func (k *kv) GetStream(ctx context.Context, key string, opts ...OpOption) (GetSt
 	if err != nil {
 		return nil, err
 	}
+	if refusal := k.c.rangeStream.missing(); refusal != nil {
+		// As the server would answer, without the round trip.
+		ch := make(chan RangeStreamResponse, 1)
+		ch <- RangeStreamResponse{closeErr: refusal}
+		close(ch)
+		return ch, nil
+	}
 	rs, err := k.openRange(ctx, op, new(pb.RangeStreamResponse))
 	if err != nil {
 		return nil, err
 	}
 	ch := make(chan RangeStreamResponse, 1)
-	go k.pumpStream(ctx, rs.cancel, rs.ClientStream, rs.first.(*pb.RangeStreamResponse), rs.firstErr, ch)
+	go k.pumpStream(ctx, rs.cancel, rs.ClientStream, rs.first.(*pb.RangeStreamResponse), k.c.noteRangeStreamErr(rs.firstErr), ch)
 	return ch, nil
 }
 
 // ReadRange reads a range one key-value at a time through c.KV, when that
 // KV can (see RangeStreamer); otherwise it fails with codes.Unimplemented.
+// The client's own KV can on every server version: it reads in pages where
+// the server has no streamed range.
 func (c *Client) ReadRange(ctx context.Context, key string, opts ...OpOption) (RangeReader, error) {
 	if rs, ok := c.KV.(RangeStreamer); ok {
 		return rs.ReadRange(ctx, key, opts...)

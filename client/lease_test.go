@@ -16,7 +16,7 @@ import (
 // TestLeaseCallsMatchOfficialClient grants, describes, lists and revokes
 // leases with both clients on one server and compares the answers.
 func TestLeaseCallsMatchOfficialClient(t *testing.T) {
-	c := startLeaseCluster(t, etcdtest.Options{})
+	c := etcdtest.StartServerT(t, etcdtest.ServerOptions{})
 	cli := leaseClient(t, c.Endpoints())
 	oracle := leaseOracle(t, c.Endpoints())
 	ctx := leaseCtx(t, 30*time.Second)

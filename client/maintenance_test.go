@@ -206,7 +206,7 @@ func checkSnapshot(t *testing.T, path string) int {
 }
 
 func TestSnapshotMatchesOfficial(t *testing.T) {
-	cl := etcdtest.StartT(t, etcdtest.Options{})
+	cl := etcdtest.StartServerT(t, etcdtest.ServerOptions{})
 	ours := adminClient(t, client.Config{Endpoints: cl.Endpoints()})
 	ref := officialClient(t, clientv3.Config{Endpoints: cl.Endpoints()})
 	ctx := adminCtx(t)

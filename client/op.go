@@ -36,6 +36,7 @@ type Op struct {
 	maxModRev    int64
 	minCreateRev int64
 	maxCreateRev int64
+	pageSize     int64 // keys per request of a paged ReadRange
 
 	prevKV      bool
 	ignoreValue bool

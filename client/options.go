@@ -88,6 +88,20 @@ func WithFromKey() OpOption {
 	}
 }
 
+// WithPageSize sets how many keys each Range request of a paged read asks
+// for. ReadRange reads a server without streamed ranges (etcd before 3.7)
+// in pages, DefaultPageSize keys each unless this option says otherwise;
+// memory then holds about one page. Other calls ignore it. A size below 1
+// is an invalid argument.
+func WithPageSize(n int64) OpOption {
+	return func(op *Op) {
+		if n < 1 {
+			op.fail(invalidArg("WithPageSize(%d): the page size must be at least 1", n))
+		}
+		op.pageSize = n
+	}
+}
+
 // WithSerializable lets a get be served by the member it reaches, without a
 // round through the leader: faster, possibly stale.
 func WithSerializable() OpOption { return func(op *Op) { op.serializable = true } }

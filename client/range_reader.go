@@ -14,7 +14,9 @@ import (
 )
 
 // RangeReader reads a range one key-value at a time, in ascending key
-// order, from the server's streamed range (etcd 3.7).
+// order, from the server's streamed range (etcd 3.7), or from pages of
+// limited Range requests where the server has no streamed range (etcd 3.5
+// and 3.6; see the package documentation, Server versions).
 //
 // GetStream decodes each part of the stream whole, so a reader of parts holds
 // a decoded part (about 1.5 times its wire size) while the next arrives. A
@@ -50,9 +52,12 @@ type RangeReader interface {
 type RangeStreamer interface {
 	// ReadRange opens a streamed range of key (and the range options of
 	// opts, as for Get) and reads its first part, so that an error the
-	// server answers at once (a compacted revision, a refused permission,
-	// Unimplemented from servers before 3.7 or for sorts and revision
-	// filters) is returned here.
+	// server answers at once (a compacted revision, a refused permission)
+	// is returned here. A range with revision filters, or on a server
+	// without streamed ranges (etcd before 3.7), is read in pages of
+	// limited Range requests at the revision of the first page
+	// (WithPageSize). A sort other than ascending by key fails with
+	// codes.Unimplemented: a reader reads in key order.
 	ReadRange(ctx context.Context, key string, opts ...OpOption) (RangeReader, error)
 }
 
@@ -64,6 +69,9 @@ func (k *kv) ReadRange(ctx context.Context, key string, opts ...OpOption) (Range
 	if err != nil {
 		return nil, err
 	}
+	if k.c.rangeStream.missing() != nil || hasRevisionFilters(&op) {
+		return k.readPaged(ctx, op)
+	}
 	r := &rangeReader{c: k.c, ctx: ctx, pend: -1}
 	rs, err := k.openRange(ctx, op, &r.msg, grpc.ForceCodecV2(rawRangeCodec{}))
 	if err != nil {
@@ -72,9 +80,19 @@ func (k *kv) ReadRange(ctx context.Context, key string, opts ...OpOption) (Range
 	r.stream, r.cancel = rs.ClientStream, rs.cancel
 	if err := r.took(rs.firstErr); err != nil {
 		r.Close()
+		if lacksRangeStream(err) {
+			k.c.noteRangeStreamErr(err)
+			return k.readPaged(ctx, op)
+		}
 		return nil, err
 	}
 	return r, nil
+}
+
+// hasRevisionFilters reports whether op filters by revision, which etcd
+// 3.7 refuses to stream (Unimplemented) and pages serve.
+func hasRevisionFilters(op *Op) bool {
+	return op.minModRev != 0 || op.maxModRev != 0 || op.minCreateRev != 0 || op.maxCreateRev != 0
 }
 
 // rangeReader is the client's RangeReader.

@@ -67,9 +67,11 @@ func sameKVs(got, want []*mvccpb.KeyValue) string {
 
 // TestReadRangeMatchesGet reads ranges of many parts (values of varied
 // sizes, so parts end anywhere) with ReadRange and with Get, under every
-// range option a stream accepts: the key-values must be the same.
+// range option a reader accepts: the key-values must be the same. Revision
+// filters, and every range on a server without streamed ranges
+// (etcdtest.ExternalEnv naming etcd 3.5 or 3.6), are read in pages.
 func TestReadRangeMatchesGet(t *testing.T) {
-	cl := etcdtest.StartT(t, etcdtest.Options{})
+	cl := etcdtest.StartServerT(t, etcdtest.ServerOptions{})
 	c := coreOurs(t, client.Config{Endpoints: cl.Endpoints()})
 	ctx := coreCtx(t)
 	const n = 1500
@@ -101,6 +103,12 @@ func TestReadRangeMatchesGet(t *testing.T) {
 		{"range", "r/00100", []client.OpOption{client.WithRange("r/01200")}},
 		{"from key", "r/01400", []client.OpOption{client.WithFromKey()}},
 		{"whole space", "\x00", []client.OpOption{client.WithFromKey()}},
+		{"whole space from the empty key", "", []client.OpOption{client.WithFromKey()}},
+		{"whole space as the empty prefix", "", []client.OpOption{client.WithPrefix(), client.WithPageSize(333)}},
+		{"small pages", "r/", []client.OpOption{client.WithPrefix(), client.WithPageSize(7), client.WithLimit(50)}},
+		{"mod revision filter", "r/", []client.OpOption{client.WithPrefix(), client.WithMinModRev(mid.Header.Revision), client.WithPageSize(2)}},
+		{"create revision filters", "r/", []client.OpOption{client.WithPrefix(), client.WithMinCreateRev(3), client.WithMaxCreateRev(8), client.WithLimit(300)}},
+		{"key order", "r/", []client.OpOption{client.WithPrefix(), client.WithSort(client.SortByKey, client.SortAscend), client.WithPageSize(100)}},
 		{"limit", "r/", []client.OpOption{client.WithPrefix(), client.WithLimit(777)}},
 		{"keys only", "r/", []client.OpOption{client.WithPrefix(), client.WithKeysOnly()}},
 		{"serializable", "r/", []client.OpOption{client.WithPrefix(), client.WithSerializable()}},
@@ -179,7 +187,7 @@ func TestReadRangeMatchesGet(t *testing.T) {
 // TestReadRangeErrors checks what a stream refuses, and that it refuses
 // when opened.
 func TestReadRangeErrors(t *testing.T) {
-	cl := etcdtest.StartT(t, etcdtest.Options{})
+	cl := etcdtest.StartServerT(t, etcdtest.ServerOptions{})
 	c := coreOurs(t, client.Config{Endpoints: cl.Endpoints()})
 	ctx := coreCtx(t)
 	var last int64
@@ -208,6 +216,8 @@ func TestReadRangeErrors(t *testing.T) {
 			func(err error) bool { return errors.Is(err, client.ErrInvalidArgument) }},
 		{"bad option", func() (client.RangeReader, error) { return c.ReadRange(ctx, "k", client.WithLimit(-1)) },
 			func(err error) bool { return errors.Is(err, client.ErrInvalidArgument) }},
+		{"bad page size", func() (client.RangeReader, error) { return c.ReadRange(ctx, "k", client.WithPageSize(0)) },
+			func(err error) bool { return errors.Is(err, client.ErrInvalidArgument) }},
 		{"namespace nil context", func() (client.RangeReader, error) {
 			return namespace.NewKV(c.KV, "p/").(client.RangeStreamer).ReadRange(nilCtx, "k")
 		}, func(err error) bool { return errors.Is(err, client.ErrInvalidArgument) }},
@@ -228,7 +238,7 @@ func TestReadRangeErrors(t *testing.T) {
 // a reader must then fail, never end as if the range were complete, and
 // leave no goroutine behind (TestMain checks).
 func TestReadRangeCut(t *testing.T) {
-	cl := etcdtest.StartT(t, etcdtest.Options{})
+	cl := etcdtest.StartServerT(t, etcdtest.ServerOptions{})
 	c := coreOurs(t, client.Config{Endpoints: cl.Endpoints()})
 	ctx := coreCtx(t)
 	const n = 64
@@ -238,8 +248,9 @@ func TestReadRangeCut(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The test needs parts: count the key-values the first part holds.
-	r, err := c.ReadRange(ctx, "s/", client.WithPrefix())
+	// The test needs parts: count the key-values the first part holds (a
+	// page of 10 on a server without streamed ranges).
+	r, err := c.ReadRange(ctx, "s/", client.WithPrefix(), client.WithPageSize(10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +289,7 @@ func TestReadRangeCut(t *testing.T) {
 		}
 	}
 	sctx, cancel := context.WithCancel(ctx)
-	r, err = c.ReadRange(sctx, "s/", client.WithPrefix())
+	r, err = c.ReadRange(sctx, "s/", client.WithPrefix(), client.WithPageSize(10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +298,7 @@ func TestReadRangeCut(t *testing.T) {
 		t.Errorf("after cancel: %v, want context.Canceled", err)
 	}
 
-	r, err = c.ReadRange(ctx, "s/", client.WithPrefix())
+	r, err = c.ReadRange(ctx, "s/", client.WithPrefix(), client.WithPageSize(10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,11 +308,11 @@ func TestReadRangeCut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err = c2.ReadRange(ctx, "s/", client.WithPrefix())
+	r, err = c2.ReadRange(ctx, "s/", client.WithPrefix(), client.WithPageSize(10))
 	if err != nil {
 		t.Fatal(err)
 	}
-	abandoned, err := c2.ReadRange(ctx, "s/", client.WithPrefix())
+	abandoned, err := c2.ReadRange(ctx, "s/", client.WithPrefix(), client.WithPageSize(10))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,6 +55,8 @@ func (c *Client) dial(ctx context.Context, addr string) (net.Conn, error) {
 	conn, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		c.noteConnFailure(addr, err)
+	} else {
+		c.rangeStream.connected()
 	}
 	return conn, err
 }

@@ -279,7 +279,7 @@ func wtDel(k string) wtWrite    { return wtWrite{key: k, del: true} }
 // server, makes the same writes, and expects the same events, created
 // responses and progress responses (asked for with RequestProgress).
 func TestWatchMatchesOfficial(t *testing.T) {
-	cl := etcdtest.StartT(t, etcdtest.Options{})
+	cl := etcdtest.StartServerT(t, etcdtest.ServerOptions{})
 	ours := wtClient(t, cl.Endpoints())
 	theirs := wtOfficial(t, cl.Endpoints())
 	ctx := wtCtx(t, 60*time.Second)

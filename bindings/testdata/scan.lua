@@ -122,3 +122,38 @@ test("a scan's iterator tells the revision it reads at", function()
   assert.truthy(all.revision >= it2.revision)
   assert.truthy(all() ~= nil)
 end)
+
+test("a scan of the whole keyspace: \"\" with prefix or from_key", function()
+  for i = 1, 5 do etcd.put(string.format("%sw/%d", P, i), "v" .. i) end
+  local rev = etcd.put(P .. "w/0", "v0").revision
+  local want = etcd.range("", {prefix = true, rev = rev, keys_only = true})
+  assert(#want.kvs >= 6, "the keyspace has " .. #want.kvs .. " keys")
+  for _, opts in ipairs({{prefix = true, rev = rev}, {from_key = true, rev = rev}}) do
+    local got = {}
+    for kv in etcd.scan("", opts) do got[#got + 1] = kv.key end
+    assert.eq(#got, #want.kvs)
+    for i, kv in ipairs(want.kvs) do
+      if got[i] ~= kv.key then error(string.format("key %d = %q, want %q", i, got[i], kv.key)) end
+    end
+  end
+end)
+
+test("a scan of a whole namespace, in pages too", function()
+  local c = etcd.connect({endpoints = ENDPOINTS, namespace = P .. "wns/"})
+  local want = {}
+  for i = 1, 25 do
+    want[i] = string.format("%02d", i)
+    c:put(want[i], "v")
+  end
+  etcd.put(P .. "wns", "the prefix itself is outside")
+  etcd.put(P .. "wnt", "after the namespace")
+  for _, opts in ipairs({{prefix = true}, {from_key = true}, {prefix = true, page_size = 4}, {from_key = true, page_size = 1}}) do
+    local got = {}
+    for kv in c:scan("", opts) do got[#got + 1] = kv.key end
+    assert.eq(got, want)
+  end
+  local got = {}
+  for kv in c:scan("1", {prefix = true, page_size = 3}) do got[#got + 1] = kv.key end
+  assert.eq(got, {"10", "11", "12", "13", "14", "15", "16", "17", "18", "19"})
+  c:close()
+end)

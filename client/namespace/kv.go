@@ -114,8 +114,8 @@ func (kv *kvPrefix) GetStream(ctx context.Context, key string, opts ...client.Op
 
 // ReadRange reads a range of the namespace one key-value at a time, when
 // the KV it wraps can (see client.RangeStreamer); keys lose the prefix.
-// Over a KV that cannot, it fails with codes.Unimplemented, as a server
-// without streamed ranges does.
+// Over a KV that cannot, it fails with codes.Unimplemented. (A client's own
+// KV can, on servers without streamed ranges too: it reads in pages.)
 func (kv *kvPrefix) ReadRange(ctx context.Context, key string, opts ...client.OpOption) (client.RangeReader, error) {
 	if ctx == nil {
 		return nil, fmt.Errorf("%w: ReadRange: nil context", client.ErrInvalidArgument)

@@ -110,19 +110,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 // fails the test if the cluster cannot start within StartTimeout.
 func StartT(t TB, opts Options) *Cluster {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
-	defer cancel()
-	c, err := Start(ctx, opts)
-	if err != nil {
-		t.Fatalf("etcdtest: start cluster: %v", err)
-		return nil
-	}
-	t.Cleanup(func() {
-		if err := c.Close(); err != nil {
-			t.Logf("etcdtest: close cluster: %v", err)
-		}
-	})
-	return c
+	return startT(t, "cluster", func(ctx context.Context) (*Cluster, error) { return Start(ctx, opts) })
 }
 
 // start makes one attempt at starting the cluster. On error it undoes

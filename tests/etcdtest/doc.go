@@ -23,6 +23,12 @@
 // let Cluster.Isolate cut a member off from the others, and let a stopped
 // member's connections be closed, which etcd alone leaves open for seconds.
 //
+// StartServer (StartServerT) starts a one-member cluster for tests that
+// only need endpoints; when the ETCDSCRIPT_TEST_ETCD environment variable
+// (ExternalEnv) names an etcd binary, such as etcd 3.5 built by
+// tests/oldetcd/build.sh, it runs that binary as a process instead
+// (External), so the same tests check older server versions.
+//
 // The package does not import "testing": StartT takes the small TB interface
 // that *testing.T, *testing.B and testing.TB satisfy.
 package etcdtest
