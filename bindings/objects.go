@@ -12,6 +12,7 @@ import (
 // no object carries closures of its own.
 type metatables struct {
 	lease, watch, txn, cmp, op, lock, election *lua.LTable
+	observer                                   *lua.LTable
 }
 
 func newMetatables(m *Module, L *lua.LState) metatables {
@@ -23,6 +24,7 @@ func newMetatables(m *Module, L *lua.LState) metatables {
 		op:       m.opMeta(L),
 		lock:     m.lockMeta(L),
 		election: m.electionMeta(L),
+		observer: m.observerMeta(L),
 	}
 }
 
