@@ -9,6 +9,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/etcdscript/etcdscript/client"
 	"github.com/etcdscript/etcdscript/luart"
 )
 
@@ -17,12 +18,13 @@ import (
 const codeIOError = "io_error"
 
 // snapshot is etcd.snapshot(path [, {endpoint=, timeout=}]): it streams the
-// backend of one member (the endpoint's, else whichever the client reaches)
-// to path.part, syncs it, and renames it to path only once complete, so that
-// path never holds a partial snapshot. It returns {path=, size=, revision=}.
-// Like defragment it waits as long as the member takes, bounded by the
-// timeout option and the run. A sandboxed run writes no files: the call
-// raises permission_denied.
+// backend of one member (the endpoint's, else the first configured endpoint
+// that answers) to path.part, syncs it, and renames it to path only once
+// complete, so that path never holds a partial snapshot. It returns {path=,
+// size=, revision=, endpoint=}; revision is the member's revision when the
+// snapshot began, every write up to it included. Like defragment it waits
+// as long as the member takes, bounded by the timeout option and the run. A
+// sandboxed run writes no files: the call raises permission_denied.
 func (c *conn) snapshot(L *lua.LState) int {
 	const fn = "etcd.snapshot"
 	a := c.args(L, fn)
@@ -44,23 +46,46 @@ func (c *conn) snapshot(L *lua.LState) int {
 	}
 	timeout := o.Duration("timeout", 0)
 	cli := c.mustClient(L, fn)
-	src := cli
-	if ep != "" {
-		ec, err := cli.EndpointClient(ep)
-		if err != nil {
-			c.m.raise(L, fn, "", endpointErr(ep, err))
-		}
-		defer ec.Close()
-		src = ec
+	eps := []string{ep}
+	if ep == "" {
+		eps = cli.Endpoints()
 	}
+	// etcd sends no revision with a snapshot. The member's revision read
+	// right before it is one the snapshot holds: the backend commits what
+	// the member has applied before it is copied. The first endpoint that
+	// answers serves the snapshot.
+	var (
+		src  *client.Client
+		from string
+		rev  int64
+		err  error
+	)
+	for _, e := range eps {
+		ctx, cancel := c.callCtx()
+		st, serr := cli.Status(ctx, e)
+		cancel()
+		if serr != nil {
+			err = endpointErr(e, serr)
+			continue
+		}
+		if src, err = cli.EndpointClient(e); err != nil {
+			c.m.raise(L, fn, "", endpointErr(e, err))
+		}
+		from, rev = e, st.Header.GetRevision()
+		break
+	}
+	if src == nil {
+		c.m.raise(L, fn, "", err)
+	}
+	defer src.Close()
 	ctx, cancel := c.waitCtx(timeout)
 	defer cancel()
 	resp, err := src.SnapshotWithVersion(ctx)
 	if err != nil {
-		if ep != "" {
-			err = endpointErr(ep, err)
-		}
-		c.m.raise(L, fn, "", err)
+		c.m.raise(L, fn, "", endpointErr(from, err))
+	}
+	if r := resp.Header.GetRevision(); r > 0 {
+		rev = r
 	}
 	size, err := writeSnapshot(path, resp.Snapshot)
 	if err != nil {
@@ -70,10 +95,11 @@ func (c *conn) snapshot(L *lua.LState) int {
 		}
 		c.m.raise(L, fn, "", err)
 	}
-	t := L.CreateTable(0, 3)
+	t := L.CreateTable(0, 4)
 	t.RawSetString("path", lua.LString(path))
+	t.RawSetString("endpoint", lua.LString(from))
 	t.RawSetString("size", num(size))
-	t.RawSetString("revision", num(resp.Header.GetRevision()))
+	t.RawSetString("revision", num(rev))
 	L.Push(t)
 	return 1
 }
