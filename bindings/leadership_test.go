@@ -1,0 +1,75 @@
+package bindings_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etcdscript/etcdscript/client/concurrency"
+)
+
+// TestObserveHandover: two candidates outside the script hand the
+// leadership over while the second waits in its campaign; the script's
+// observer sees each leader once, in order.
+func TestObserveHandover(t *testing.T) {
+	e := newEnv(t, "bt/handover/", envOptions{})
+	defer e.close()
+	name := e.prefix + "el"
+	e.L.SetGlobal("NAME", lua.LString(name))
+	e.run(t, `
+		seen = {}
+		obs = etcd.election(NAME):observe(function(value) seen[#seen + 1] = value end)
+	`)
+	// dispatch runs the observer's callbacks until n values were seen.
+	dispatch := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			e.run(t, `etcd.wait(0.05)`)
+			if e.L.GetGlobal("seen").(*lua.LTable).Len() >= n {
+				return
+			}
+		}
+		t.Fatalf("the observer saw %d values, want %d", e.L.GetGlobal("seen").(*lua.LTable).Len(), n)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sa, err := concurrency.NewSession(e.cli, concurrency.WithTTL(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sa.Close()
+	sb, err := concurrency.NewSession(e.cli, concurrency.WithTTL(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	a, b := concurrency.NewElection(sa, name), concurrency.NewElection(sb, name)
+	if err := a.Campaign(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	bLeads := make(chan error, 1)
+	go func() { bLeads <- b.Campaign(ctx, "b") }()
+	dispatch(1)
+	// b waits for a.
+	time.Sleep(200 * time.Millisecond)
+	if err := a.Resign(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-bLeads; err != nil {
+		t.Fatal(err)
+	}
+	dispatch(2)
+	// Nothing more comes: no value twice.
+	e.run(t, `
+		etcd.wait(0.5)
+		assert.eq(seen, {"a", "b"})
+		obs:cancel()
+	`)
+	if err := b.Resign(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
