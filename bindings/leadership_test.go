@@ -8,6 +8,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/etcdscript/etcdscript/client/concurrency"
+	"github.com/etcdscript/etcdscript/tests/etcdtest"
 )
 
 // TestObserveHandover: two candidates outside the script hand the
@@ -72,4 +73,32 @@ func TestObserveHandover(t *testing.T) {
 	if err := b.Resign(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestOnLostExpired: a session whose lease cannot be renewed (its member
+// stops answering for longer than the TTL) is lost: on_lost runs at a
+// dispatch point, while the script's other work goes on.
+func TestOnLostExpired(t *testing.T) {
+	cl := etcdtest.StartT(t, etcdtest.Options{Proxy: true})
+	e := newEnv(t, "bt/expired/", envOptions{cluster: cl, callTimeout: 2 * time.Second})
+	defer e.close()
+	proxy := cl.Member(0).Proxy()
+	defer proxy.Unpause()
+	e.L.SetGlobal("pause", e.L.NewFunction(func(L *lua.LState) int {
+		proxy.Pause()
+		return 0
+	}))
+	e.run(t, `
+		local lost
+		local el = etcd.election(PREFIX .. "el", {ttl = 2, on_lost = function(err) lost = err end})
+		el:campaign("a")
+		pause()
+		for _ = 1, 300 do
+			if lost then break end
+			etcd.wait(0.1)
+		end
+		assert.truthy(lost, "on_lost ran")
+		assert.eq(lost.op, "etcd.election")
+		assert.eq(lost.code, "lease_not_found", tostring(lost))
+	`)
 }
