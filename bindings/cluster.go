@@ -2,6 +2,9 @@ package bindings
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,7 +80,7 @@ func (c *conn) status(L *lua.LState) int {
 		a.Fail(b+2, "", "nothing expected after the endpoint, got %s", L.Get(b+2).Type().String())
 	}
 	if L.Get(b+1) != lua.LNil {
-		ep := endpointArg(a, b+1, "endpoint")
+		ep := c.memberArg(L, a, cli, b+1, "endpoint")
 		ctx, cancel := c.callCtx()
 		resp, err := cli.Status(ctx, ep)
 		cancel()
@@ -152,7 +155,7 @@ func (c *conn) health(L *lua.LState) int {
 	optsAt := b + 1
 	ep := ""
 	if _, ok := L.Get(b + 1).(lua.LString); ok {
-		ep = endpointArg(a, b+1, "endpoint")
+		ep = c.memberArg(L, a, cli, b+1, "endpoint")
 		optsAt = b + 2
 	}
 	if L.GetTop() > optsAt {
@@ -282,10 +285,10 @@ func (c *conn) defragment(L *lua.LState) int {
 	const fn = "etcd.defragment"
 	a := c.args(L, fn)
 	b := c.off
-	ep := endpointArg(a, b+1, "endpoint")
+	cli := c.mustClient(L, fn)
+	ep := c.memberArg(L, a, cli, b+1, "endpoint")
 	o := a.Options(b+2, "opts", defragOptions)
 	timeout := o.Duration("timeout", 0)
-	cli := c.mustClient(L, fn)
 	ctx, cancel := c.waitCtx(timeout)
 	_, err := cli.Defragment(ctx, ep)
 	cancel()
@@ -310,12 +313,12 @@ func (c *conn) hashKV(L *lua.LState) int {
 	const fn = "etcd.hash_kv"
 	a := c.args(L, fn)
 	b := c.off
-	ep := endpointArg(a, b+1, "endpoint")
+	cli := c.mustClient(L, fn)
+	ep := c.memberArg(L, a, cli, b+1, "endpoint")
 	var rev int64
 	if L.Get(b+2) != lua.LNil {
 		rev = a.Revision(b+2, "rev")
 	}
-	cli := c.mustClient(L, fn)
 	ctx, cancel := c.callCtx()
 	resp, err := cli.HashKV(ctx, ep, rev)
 	cancel()
@@ -337,6 +340,63 @@ func endpointArg(a luart.Args, n int, name string) string {
 		a.Fail(n, name, "an endpoint (\"host:port\" or a URL) expected, got an empty string")
 	}
 	return ep
+}
+
+// memberArg reads an endpoint argument and checks that it names a member
+// of the client's cluster: one of its configured endpoints, or a client URL
+// of a member (etcd.members()). The calls that take an endpoint send the
+// client's credentials (TLS certificate, user and password, token) there,
+// so a script must not be able to point them at any host it likes.
+func (c *conn) memberArg(L *lua.LState, a luart.Args, cli *client.Client, n int, name string) string {
+	ep := endpointArg(a, n, name)
+	if err := c.checkMember(cli, ep); err != nil {
+		var le *luart.Error
+		if errors.As(err, &le) {
+			a.Fail(n, name, "%s", le.Message)
+		}
+		c.m.raise(L, a.Fn, "", err)
+	}
+	return ep
+}
+
+// checkMember returns nil when ep is a configured endpoint or a member's
+// client URL, an invalid_argument *luart.Error when it is neither, and the
+// error of the member list it had to read.
+func (c *conn) checkMember(cli *client.Client, ep string) error {
+	want := endpointAddr(ep)
+	for _, e := range cli.Endpoints() {
+		if endpointAddr(e) == want {
+			return nil
+		}
+	}
+	ctx, cancel := c.callCtx()
+	resp, err := cli.MemberList(ctx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	for _, mem := range resp.Members {
+		for _, u := range mem.ClientURLs {
+			if endpointAddr(u) == want {
+				return nil
+			}
+		}
+	}
+	return &luart.Error{Code: luart.CodeInvalidArgument,
+		Message: fmt.Sprintf("%q is not an endpoint of this cluster: neither a configured endpoint nor a member's client URL", ep)}
+}
+
+// endpointAddr is the host:port an endpoint names, in any form
+// Config.Endpoints accepts, for comparing endpoints.
+func endpointAddr(ep string) string {
+	ep = strings.TrimSpace(ep)
+	if i := strings.Index(ep, "://"); i >= 0 {
+		if u, err := url.Parse(ep); err == nil && u.Host != "" {
+			return strings.ToLower(u.Host)
+		}
+		ep = ep[i+3:]
+	}
+	return strings.ToLower(strings.TrimSuffix(ep, "/"))
 }
 
 // endpointErr names the member in an error about it, keeping its code.

@@ -73,6 +73,8 @@ func TestClusterCalls(t *testing.T) {
 				if s.member_id == s.leader then leaders = leaders + 1 end
 			end
 			assert.eq(leaders, 1, "one member is its own leader")
+			-- A member's client URL is as good as a configured endpoint.
+			assert.eq(etcd.status(ms[1].client_urls[1]).member_id, ms[1].id)
 			local one = etcd.status(ENDPOINTS[2])
 			assert.eq(one.endpoint, ENDPOINTS[2])
 			assert.eq(one.member_id, MEMBER_IDS[2])
@@ -140,6 +142,17 @@ func TestClusterCalls(t *testing.T) {
 			bad(function() etcd.snapshot() end, "path")
 			local err = bad(function() etcd.snapshot("x.db", {endpoint = 3}) end, "endpoint")
 			assert.eq(err.op, "etcd.snapshot")
+			-- Endpoints outside the cluster are refused before anything is
+			-- sent there: the calls carry the client's credentials.
+			for _, call in ipairs({
+				function() etcd.status("127.0.0.1:1") end,
+				function() etcd.health("http://127.0.0.1:1") end,
+				function() etcd.defragment("127.0.0.1:1") end,
+				function() etcd.hash_kv("127.0.0.1:1") end,
+				function() etcd.snapshot("x.db", {endpoint = "127.0.0.1:1"}) end,
+			}) do
+				bad(call, "not an endpoint of this cluster")
+			end
 			-- A method called with a dot names the mistake.
 			local c = etcd.connect{endpoints = ENDPOINTS}
 			bad(function() c.status() end, "method")

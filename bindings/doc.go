@@ -71,7 +71,9 @@
 //     e:close() ends the election's session early. Proclaiming or resigning
 //     without leading raises invalid_argument.
 //   - Cluster calls (cluster.go): member ids are hex as etcdctl member list
-//     prints them. status and health without an endpoint ask every
+//     prints them. An endpoint argument must be a configured endpoint or a
+//     member's client URL (invalid_argument otherwise): these calls send
+//     the client's credentials to it. status and health without an endpoint ask every
 //     configured endpoint at once, each under the per-call timeout; a
 //     member that does not answer gets {endpoint=, err=} in its entry.
 //     health never raises for the member's sake: an unhealthy member is an

@@ -49,6 +49,12 @@ func (c *conn) snapshot(L *lua.LState) int {
 	eps := []string{ep}
 	if ep == "" {
 		eps = cli.Endpoints()
+	} else if err := c.checkMember(cli, ep); err != nil {
+		var le *luart.Error
+		if errors.As(err, &le) {
+			o.Fail("endpoint", "%s", le.Message)
+		}
+		c.m.raise(L, fn, "", err)
 	}
 	// etcd sends no revision with a snapshot. The member's revision read
 	// right before it is one the snapshot holds: the backend commits what
