@@ -239,3 +239,20 @@ func TestLeaderElectionFenced(t *testing.T) {
 		t.Errorf("%d rounds written after the lease was revoked (revision %d): first %s", len(after.Kvs), revoked, after.Kvs[0].Key)
 	}
 }
+
+// TestObserveKeepsRunAlive: like a callback watch, an observer keeps the run
+// going after the main chunk returns, until it ends.
+func TestObserveKeepsRunAlive(t *testing.T) {
+	res := enginetest.Run(t, `
+		local e = etcd.election("obs/leader")
+		e:campaign("a")
+		e:observe(function(value)
+			print("leader " .. value)
+			return false
+		end)
+		print("main chunk done")
+	`).MustSucceed(t)
+	if res.Stdout != "main chunk done\nleader a\n" {
+		t.Errorf("stdout %q", res.Stdout)
+	}
+}
