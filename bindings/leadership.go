@@ -40,7 +40,17 @@ func (c *conn) watchLost(s *concurrency.Session, fn, name string, onLost *lua.LF
 		return w
 	}
 	m := c.m
+	// Close cancels ctx, so that a Post waiting for room in a loop nobody
+	// runs any more does not hold Close up.
+	ctx, cancel := context.WithCancel(m.runCtx())
+	untrack, ok := m.track(cancel)
+	if !ok {
+		cancel()
+		return w
+	}
 	m.goroutine(func() {
+		defer untrack()
+		defer cancel()
 		<-s.Done()
 		reason := s.Err()
 		// Canceled: the session was orphaned by us, or the run is over.
@@ -51,7 +61,7 @@ func (c *conn) watchLost(s *concurrency.Session, fn, name string, onLost *lua.LF
 			reason = errors.New("session ended")
 		}
 		id := s.Lease()
-		m.loop.Post(m.runCtx(), func(L *lua.LState) error {
+		m.loop.Post(ctx, func(L *lua.LState) error {
 			if w.ended.Swap(true) {
 				return nil
 			}
