@@ -54,12 +54,9 @@ func (c *conn) members(L *lua.LState) int {
 	const fn = "etcd.members"
 	c.noArgs(L, fn)
 	cli := c.mustClient(L, fn)
-	ctx, cancel := c.callCtx()
-	resp, err := cli.MemberList(ctx)
-	cancel()
-	if err != nil {
-		c.m.raise(L, fn, "", err)
-	}
+	resp := callOne(c, L, fn, "", func(ctx context.Context) (*client.MemberListResponse, error) {
+		return cli.MemberList(ctx)
+	})
 	t := luart.NewArray(L, len(resp.Members))
 	for _, mem := range resp.Members {
 		t.Append(memberShape.New(hexUint(mem.ID), lua.LString(mem.Name), stringArray(L, mem.PeerURLs),
@@ -81,12 +78,9 @@ func (c *conn) status(L *lua.LState) int {
 	}
 	if L.Get(b+1) != lua.LNil {
 		ep := c.memberArg(L, a, cli, b+1, "endpoint")
-		ctx, cancel := c.callCtx()
-		resp, err := cli.Status(ctx, ep)
-		cancel()
-		if err != nil {
-			c.m.raise(L, fn, "", endpointErr(ep, err))
-		}
+		resp := callOne(c, L, fn, ep, func(ctx context.Context) (*client.StatusResponse, error) {
+			return cli.Status(ctx, ep)
+		})
 		L.Push(c.statusTable(L, ep, resp))
 		return 1
 	}
@@ -155,7 +149,7 @@ func (c *conn) health(L *lua.LState) int {
 	optsAt := b + 1
 	ep := ""
 	if _, ok := L.Get(b + 1).(lua.LString); ok {
-		ep = c.memberArg(L, a, cli, b+1, "endpoint")
+		ep = endpointArg(a, b+1, "endpoint")
 		optsAt = b + 2
 	}
 	if L.GetTop() > optsAt {
@@ -164,6 +158,7 @@ func (c *conn) health(L *lua.LState) int {
 	o := a.Options(optsAt, "opts", healthOptions)
 	serializable := o.Bool("serializable", false)
 	if ep != "" {
+		c.memberArg(L, a, cli, b+1, "endpoint")
 		ctx, cancel := c.callCtx()
 		h := cli.EndpointHealth(ctx, ep, serializable)
 		cancel()
@@ -199,12 +194,9 @@ func (c *conn) alarms(L *lua.LState) int {
 	const fn = "etcd.alarms"
 	c.noArgs(L, fn)
 	cli := c.mustClient(L, fn)
-	ctx, cancel := c.callCtx()
-	resp, err := cli.AlarmList(ctx)
-	cancel()
-	if err != nil {
-		c.m.raise(L, fn, "", err)
-	}
+	resp := callOne(c, L, fn, "", func(ctx context.Context) (*client.AlarmResponse, error) {
+		return cli.AlarmList(ctx)
+	})
 	L.Push(alarmArray(L, resp.Alarms))
 	return 1
 }
@@ -285,10 +277,11 @@ func (c *conn) defragment(L *lua.LState) int {
 	const fn = "etcd.defragment"
 	a := c.args(L, fn)
 	b := c.off
-	cli := c.mustClient(L, fn)
-	ep := c.memberArg(L, a, cli, b+1, "endpoint")
+	endpointArg(a, b+1, "endpoint")
 	o := a.Options(b+2, "opts", defragOptions)
 	timeout := o.Duration("timeout", 0)
+	cli := c.mustClient(L, fn)
+	ep := c.memberArg(L, a, cli, b+1, "endpoint")
 	ctx, cancel := c.waitCtx(timeout)
 	_, err := cli.Defragment(ctx, ep)
 	cancel()
@@ -313,18 +306,16 @@ func (c *conn) hashKV(L *lua.LState) int {
 	const fn = "etcd.hash_kv"
 	a := c.args(L, fn)
 	b := c.off
-	cli := c.mustClient(L, fn)
-	ep := c.memberArg(L, a, cli, b+1, "endpoint")
+	endpointArg(a, b+1, "endpoint")
 	var rev int64
 	if L.Get(b+2) != lua.LNil {
 		rev = a.Revision(b+2, "rev")
 	}
-	ctx, cancel := c.callCtx()
-	resp, err := cli.HashKV(ctx, ep, rev)
-	cancel()
-	if err != nil {
-		c.m.raise(L, fn, "", endpointErr(ep, err))
-	}
+	cli := c.mustClient(L, fn)
+	ep := c.memberArg(L, a, cli, b+1, "endpoint")
+	resp := callOne(c, L, fn, ep, func(ctx context.Context) (*client.HashKVResponse, error) {
+		return cli.HashKV(ctx, ep, rev)
+	})
 	t := L.CreateTable(0, 3)
 	t.RawSetString("hash", lua.LNumber(resp.Hash))
 	t.RawSetString("hash_revision", num(resp.HashRevision))
@@ -422,6 +413,21 @@ func (c *conn) noArgs(L *lua.LState, fn string) {
 	if L.GetTop() > c.off {
 		luart.ArgError(L, fn, "#1", "no arguments expected, got %s", L.Get(c.off+1).Type().String())
 	}
+}
+
+// callOne makes one call under the per-call timeout and raises its error,
+// naming the endpoint ep when there is one.
+func callOne[T any](c *conn, L *lua.LState, fn, ep string, do func(ctx context.Context) (T, error)) T {
+	ctx, cancel := c.callCtx()
+	v, err := do(ctx)
+	cancel()
+	if err != nil {
+		if ep != "" {
+			err = endpointErr(ep, err)
+		}
+		c.m.raise(L, fn, "", err)
+	}
+	return v
 }
 
 // mustClient returns the connection's client or raises.

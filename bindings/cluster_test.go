@@ -95,6 +95,11 @@ func TestClusterCalls(t *testing.T) {
 
 			-- Members that agree hash alike at the same revision.
 			local rev = etcd.put(PREFIX .. "h", "1").revision
+			for i = 1, 3 do -- a linearizable read: each member has applied rev
+				local c = etcd.connect{endpoints = {ENDPOINTS[i]}}
+				c:get(PREFIX .. "h")
+				c:close()
+			end
 			local h1 = etcd.hash_kv(ENDPOINTS[1], rev)
 			assert.eq(h1.hash_revision, rev)
 			assert.truthy(type(h1.hash) == "number" and h1.compact_revision >= -1, "compact_revision (-1: never compacted)")
@@ -204,6 +209,13 @@ func TestClusterCalls(t *testing.T) {
 		e.L.SetGlobal("DIR", lua.LString(dir))
 		e.run(t, `
 			local rev = etcd.put(PREFIX .. "snap", "in the snapshot").revision
+			-- A follower may not have applied the put yet: a linearizable
+			-- read on each member snapshotted waits until it has.
+			for i = 1, 2 do
+				local c = etcd.connect{endpoints = {ENDPOINTS[i]}}
+				assert.truthy(c:get(PREFIX .. "snap"))
+				c:close()
+			end
 			local s = etcd.snapshot(DIR .. "/one.db", {endpoint = ENDPOINTS[2]})
 			assert.eq(s.path, DIR .. "/one.db")
 			assert.eq(s.endpoint, ENDPOINTS[2])

@@ -82,12 +82,7 @@ func TestOnLostExpired(t *testing.T) {
 	cl := etcdtest.StartT(t, etcdtest.Options{Proxy: true})
 	e := newEnv(t, "bt/expired/", envOptions{cluster: cl, callTimeout: 2 * time.Second})
 	defer e.close()
-	proxy := cl.Member(0).Proxy()
-	defer proxy.Unpause()
-	e.L.SetGlobal("pause", e.L.NewFunction(func(L *lua.LState) int {
-		proxy.Pause()
-		return 0
-	}))
+	defer e.installPause(cl.Member(0).Proxy())()
 	e.run(t, `
 		local lost
 		local el = etcd.election(PREFIX .. "el", {ttl = 2, on_lost = function(err) lost = err end})
@@ -101,4 +96,15 @@ func TestOnLostExpired(t *testing.T) {
 		assert.eq(lost.op, "etcd.election")
 		assert.eq(lost.code, "lease_not_found", tostring(lost))
 	`)
+}
+
+// installPause gives the script pause(), which makes the member behind
+// proxy stop answering, and returns the function that lets it answer again
+// (for a defer that runs before the run is closed).
+func (e *env) installPause(proxy *etcdtest.Proxy) (unpause func()) {
+	e.L.SetGlobal("pause", e.L.NewFunction(func(L *lua.LState) int {
+		proxy.Pause()
+		return 0
+	}))
+	return proxy.Unpause
 }
