@@ -3,6 +3,8 @@ package tests
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -258,5 +260,32 @@ func TestObserveKeepsRunAlive(t *testing.T) {
 	`).MustSucceed(t)
 	if res.Stdout != "main chunk done\nleader a\n" {
 		t.Errorf("stdout %q", res.Stdout)
+	}
+}
+
+// TestSnapshotSandbox: an embedded engine is sandboxed by default, and its
+// scripts cannot write a snapshot; with NoSandbox they can.
+func TestSnapshotSandbox(t *testing.T) {
+	cl := etcdtest.StartT(t, etcdtest.Options{})
+	path := filepath.Join(t.TempDir(), "s.db")
+	script := `
+		local ok, err = pcall(etcd.snapshot, ...)
+		if ok then return "written" end
+		return err.code .. " " .. err.op
+	`
+	res := enginetest.Run(t, script, enginetest.WithCluster(cl), enginetest.WithArgs(path)).MustSucceed(t)
+	if got := res.Result.Values[0]; got != "permission_denied etcd.snapshot" {
+		t.Errorf("sandboxed: %v", got)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("sandboxed run wrote %s: %v", path, err)
+	}
+	res = enginetest.Run(t, script, enginetest.WithCluster(cl), enginetest.WithArgs(path),
+		enginetest.WithConfig(func(c *engine.Config) { c.NoSandbox = true })).MustSucceed(t)
+	if got := res.Result.Values[0]; got != "written" {
+		t.Errorf("not sandboxed: %v", got)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		t.Errorf("snapshot file: %v %v", fi, err)
 	}
 }
