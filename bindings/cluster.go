@@ -148,9 +148,14 @@ func (c *conn) health(L *lua.LState) int {
 	cli := c.mustClient(L, fn)
 	optsAt := b + 1
 	ep := ""
-	if _, ok := L.Get(b + 1).(lua.LString); ok {
+	switch L.Get(b + 1).(type) {
+	case lua.LString:
 		ep = endpointArg(a, b+1, "endpoint")
 		optsAt = b + 2
+	case *lua.LNilType:
+		if L.GetTop() > b+1 {
+			optsAt = b + 2 // etcd.health(nil, opts)
+		}
 	}
 	if L.GetTop() > optsAt {
 		a.Fail(optsAt+1, "", "nothing expected after the options, got %s", L.Get(optsAt+1).Type().String())

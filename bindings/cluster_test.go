@@ -89,6 +89,7 @@ func TestClusterCalls(t *testing.T) {
 			end
 			assert.eq(etcd.health(ENDPOINTS[3], {serializable = true}).healthy, true)
 			assert.eq(#etcd.health({serializable = true}), 3)
+			assert.eq(#etcd.health(nil, {serializable = true}), 3)
 
 			assert.eq(etcd.alarms(), {})
 			assert.eq(etcd.alarm_disarm(), {})
