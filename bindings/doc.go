@@ -91,6 +91,33 @@
 //     leading raises invalid_argument: "campaign first" when this candidate
 //     never led, "the leadership was lost" when its key went away with its
 //     session's lease (expired or revoked); resigning then does nothing.
+//   - Cluster calls (cluster.go): member ids are hex as etcdctl member list
+//     prints them. An endpoint argument must be a configured endpoint or a
+//     member's client URL (invalid_argument otherwise): these calls send
+//     the client's credentials to it. status and health without an endpoint ask every
+//     configured endpoint at once, each under the per-call timeout; a
+//     member that does not answer gets {endpoint=, err=} in its entry.
+//     health never raises for the member's sake: an unhealthy member is an
+//     answer ({healthy = false, err = ...}); it follows etcdctl endpoint
+//     health (a read of "health", permission denied counting as healthy,
+//     then the alarm list from the same member) and takes
+//     {serializable = true} as etcdctl's --consistency=s. alarm_disarm with
+//     only member_id or only alarm disarms every raised alarm that matches.
+//     hash_kv's compact_revision is -1 when the store was never compacted.
+//     defragment and snapshot wait as long as the member takes, bounded by
+//     their timeout option and the run.
+//   - etcd.snapshot: etcd sends no revision with a snapshot, so revision is
+//     the member's revision read right before (all of it is in the
+//     snapshot); without an endpoint the first configured endpoint that
+//     answers serves it, and the result says which (endpoint). A file
+//     error raises io_error; the sandbox raises permission_denied.
+//   - Leadership (leadership.go): on_lost runs once, only for a loss (not
+//     for a lock released, e:close() or the run's end), with an error of
+//     code lease_not_found when the lease expired or was revoked.
+//     e:guard() (not in LUA_API.md) is to elections what lock:guard() is to
+//     locks. e:observe(fn) ends when fn returns false, on :cancel(), at the
+//     run's end, or when watching fails for good; it never calls fn for "no
+//     leader".
 //   - Compares accept "~=" as Lua's spelling of "!="; cmp.lease("k", "==",
 //     "0") tests for no lease.
 //   - Error ops: module functions and client methods report "etcd.get"

@@ -23,8 +23,8 @@ const releaseTimeout = 5 * time.Second
 const defaultSessionTTL = 60
 
 var (
-	lockOptions     = luart.NewOptionSet("ttl", "timeout")
-	electionOptions = luart.NewOptionSet("ttl")
+	lockOptions     = luart.NewOptionSet("ttl", "timeout", "on_lost")
+	electionOptions = luart.NewOptionSet("ttl", "on_lost")
 	campaignOptions = luart.NewOptionSet("timeout")
 )
 
@@ -45,10 +45,11 @@ type electionObj struct {
 	s     *concurrency.Session
 	e     *concurrency.Election
 	close func() // closes the session and untracks it
-	// lost is set when proclaim found this candidate's key gone after it
-	// had led, so that later calls say the leadership was lost rather
+	lost  *lostWatch
+	// hadLed is set when proclaim found this candidate's key gone after
+	// it had led, so that later calls say the leadership was lost rather
 	// than that it never campaigned; campaign and resign clear it.
-	lost bool
+	hadLed bool
 }
 
 // sessionTTL reads the ttl option: seconds, rounded up.
@@ -160,6 +161,7 @@ func (c *conn) lock(L *lua.LState) int {
 	if err != nil {
 		c.m.raise(L, fn, name, err)
 	}
+	lost := c.watchLost(s, fn, name, o.Function("on_lost"))
 	mu := concurrency.NewMutex(s, name)
 	lctx, lcancel := c.m.runCtx(), context.CancelFunc(func() {})
 	if timeout > 0 {
@@ -168,6 +170,7 @@ func (c *conn) lock(L *lua.LState) int {
 	err = mu.Lock(lctx)
 	lcancel()
 	if err != nil {
+		lost.end()
 		closeSession()
 		if timeout > 0 && errors.Is(err, context.DeadlineExceeded) && c.m.runCtx().Err() == nil {
 			luart.Raise(L, &luart.Error{Code: luart.CodeLockTimeout, Op: fn, Key: name,
@@ -187,6 +190,7 @@ func (c *conn) lock(L *lua.LState) int {
 	// fn itself succeeded. An interrupted run releases too (a Ctrl-C must
 	// not leave the lock held until its lease expires), so the release
 	// outlives the run's context.
+	lost.end()
 	uctx, ucancel := c.releaseCtx(0)
 	uerr := mu.Unlock(uctx)
 	ucancel()
@@ -249,7 +253,9 @@ func (c *conn) election(L *lua.LState) int {
 	if err != nil {
 		c.m.raise(L, fn, name, err)
 	}
-	e := &electionObj{c: c, name: name, s: s, e: concurrency.NewElection(s, name), close: closeSession}
+	lost := c.watchLost(s, fn, name, o.Function("on_lost"))
+	e := &electionObj{c: c, name: name, s: s, e: concurrency.NewElection(s, name), lost: lost,
+		close: func() { lost.end(); closeSession() }}
 	L.Push(newObject(L, e, c.m.mt.election))
 	return 1
 }
@@ -261,6 +267,10 @@ func (m *Module) electionMeta(L *lua.LState) *lua.LTable {
 		"leader":   electionLeader,
 		"resign":   electionResign,
 		"close":    electionClose,
+		// leadership.go
+		"is_leader": electionIsLeader,
+		"guard":     electionGuard,
+		"observe":   electionObserve,
 	}, func(L *lua.LState) int {
 		e, ok := L.CheckUserData(1).Value.(*electionObj)
 		if !ok {
@@ -308,7 +318,7 @@ func electionCampaign(L *lua.LState) int {
 		}
 		e.c.m.raise(L, fn, e.name, electionErr(err, false))
 	}
-	e.lost = false
+	e.hadLed = false
 	return 0
 }
 
@@ -323,9 +333,9 @@ func electionProclaim(L *lua.LState) int {
 	cancel()
 	if err != nil {
 		if led && errors.Is(err, concurrency.ErrElectionNotLeader) {
-			e.lost = true
+			e.hadLed = true
 		}
-		e.c.m.raise(L, fn, e.name, electionErr(err, e.lost))
+		e.c.m.raise(L, fn, e.name, electionErr(err, e.hadLed))
 	}
 	return 0
 }
@@ -362,9 +372,9 @@ func electionResign(L *lua.LState) int {
 	err := e.e.Resign(ctx)
 	cancel()
 	if err != nil {
-		e.c.m.raise(L, fn, e.name, electionErr(err, e.lost))
+		e.c.m.raise(L, fn, e.name, electionErr(err, e.hadLed))
 	}
-	e.lost = false
+	e.hadLed = false
 	return 0
 }
 

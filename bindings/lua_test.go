@@ -250,12 +250,7 @@ func TestScanPartTimeout(t *testing.T) {
 			}
 			e := newEnv(t, "bt/scan-timeout/", o)
 			defer e.close()
-			proxy := cl.Member(0).Proxy()
-			defer proxy.Unpause()
-			e.L.SetGlobal("pause", e.L.NewFunction(func(L *lua.LState) int {
-				proxy.Pause()
-				return 0
-			}))
+			defer e.installPause(cl.Member(0).Proxy())()
 			// 16 MiB, far more than gRPC's flow-control windows let the
 			// server send ahead of the reader. Written from Go: the
 			// script's calls have a 1 s timeout, short for 1 MiB txns

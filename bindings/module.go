@@ -397,6 +397,15 @@ var connFuncs = []connFunc{
 	{"watch", (*conn).watch},
 	{"lock", (*conn).lock},
 	{"election", (*conn).election},
+	{"endpoints", (*conn).endpoints},
+	{"members", (*conn).members},
+	{"status", (*conn).status},
+	{"health", (*conn).health},
+	{"alarms", (*conn).alarms},
+	{"alarm_disarm", (*conn).alarmDisarm},
+	{"defragment", (*conn).defragment},
+	{"hash_kv", (*conn).hashKV},
+	{"snapshot", (*conn).snapshot},
 }
 
 // table builds the functions of c into a new table, with c.lease.

@@ -13,13 +13,13 @@ import (
 // per kind, made once per state: a method reads its object from self, so
 // no object carries closures of its own.
 type metatables struct {
-	lease, watch, txn, cmp, op, lock, election, scan *lua.LTable
+	lease, watch, txn, cmp, op, lock, election, scan, observer *lua.LTable
 }
 
 // all lists every metatable, for Methods: a kind added above belongs here
 // too (the editor's test then asks for its definitions).
 func (t metatables) all() []*lua.LTable {
-	return []*lua.LTable{t.lease, t.watch, t.txn, t.cmp, t.op, t.lock, t.election, t.scan}
+	return []*lua.LTable{t.lease, t.watch, t.txn, t.cmp, t.op, t.lock, t.election, t.scan, t.observer}
 }
 
 func newMetatables(m *Module, L *lua.LState) metatables {
@@ -32,6 +32,7 @@ func newMetatables(m *Module, L *lua.LState) metatables {
 		lock:     m.lockMeta(L),
 		election: m.electionMeta(L),
 		scan:     m.scanMeta(L),
+		observer: m.observerMeta(L),
 	}
 }
 

@@ -40,8 +40,9 @@
 //
 // By default a run is sandboxed: no io files or io.popen, no os.execute,
 // os.remove, os.rename, os.tmpname, os.getenv, loadfile or dofile, no fs
-// module, only debug.traceback and debug.getinfo of the debug library, and
-// the environment only through Config.Getenv. A blocked function raises an
+// module, no etcd.snapshot (it writes a file), only debug.traceback and
+// debug.getinfo of the debug library, and the environment only through
+// Config.Getenv. A blocked function raises an
 // error object with code permission_denied naming it. Config.NoSandbox
 // lifts all that; os.execute then runs `/bin/sh -c` under the run's context
 // with its output on the engine's writers.

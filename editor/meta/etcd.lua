@@ -158,8 +158,69 @@ function Election:proclaim(value) end
 ---@return etcd.KV|nil kv
 function Election:leader() end
 function Election:resign() end
+--- True while this candidate's key still holds the leadership (one read).
+---@return boolean
+function Election:is_leader() end
+--- A compare that holds only while this candidate's campaign key leads:
+--- put it in a txn to fence a leader's writes.
+---@return etcd.Compare
+function Election:guard() end
+--- Calls fn(value, kv) at dispatch points for the current leader and on every
+--- change of leader or value; returning false ends it. Keeps the run alive
+--- until cancelled, like a watch.
+---@param fn fun(value: string, kv: etcd.KV): boolean|nil
+---@return etcd.Observer
+function Election:observe(fn) end
 ---Ends the election's session (revoking its lease), which resigns as well.
 function Election:close() end
+
+---@class etcd.Observer
+local Observer = {}
+function Observer:cancel() end
+
+---@alias etcd.MemberID string lowercase hex, unpadded, as etcdctl member list prints it
+
+---@class etcd.Member
+---@field id etcd.MemberID
+---@field name string
+---@field peer_urls string[]
+---@field client_urls string[]
+---@field is_learner boolean
+
+---@class etcd.Status
+---@field endpoint string
+---@field version string
+---@field db_size integer
+---@field db_size_in_use integer
+---@field leader etcd.MemberID
+---@field member_id etcd.MemberID
+---@field raft_term integer
+---@field raft_index integer
+---@field raft_applied_index integer
+---@field is_learner boolean
+---@field errors string[]
+---@field err? etcd.Error set (instead of the other fields but endpoint) when the member did not answer
+
+---@class etcd.Health
+---@field endpoint string
+---@field healthy boolean
+---@field took number seconds
+---@field err? etcd.Error why the member is not healthy
+
+---@class etcd.Alarm
+---@field member_id etcd.MemberID
+---@field alarm "NOSPACE"|"CORRUPT"
+
+---@class etcd.HashKV
+---@field hash integer
+---@field hash_revision integer
+---@field compact_revision integer -1 when the store was never compacted
+
+---@class etcd.Snapshot
+---@field path string
+---@field size integer bytes written
+---@field revision integer every write up to this revision is in the snapshot
+---@field endpoint string the member it came from
 
 ---An iterator of the kvs of a scan, for `for kv in etcd.scan(...)`.
 ---@class etcd.ScanIterator
@@ -199,6 +260,23 @@ function Client:lock(name, opts, fn) end
 ---@return etcd.Election
 function Client:election(name, opts) end
 function Client:close() end
+---@return string[]
+function Client:endpoints() end
+---@return etcd.Member[]
+function Client:members() end
+---@return etcd.Status|etcd.Status[]
+function Client:status(endpoint) end
+---@return etcd.Health|etcd.Health[]
+function Client:health(endpoint, opts) end
+---@return etcd.Alarm[]
+function Client:alarms() end
+---@return etcd.Alarm[]
+function Client:alarm_disarm(alarm) end
+function Client:defragment(endpoint, opts) end
+---@return etcd.HashKV
+function Client:hash_kv(endpoint, rev) end
+---@return etcd.Snapshot
+function Client:snapshot(path, opts) end
 
 ---@class etcd
 etcd = {}
@@ -258,15 +336,64 @@ function etcd.wait(seconds) end
 
 ---Takes the lock, calls fn(lock), releases the lock when fn returns or raises.
 ---@param name string
----@param opts? {ttl?: number, timeout?: number}
+---@param opts? {ttl?: number, timeout?: number, on_lost?: fun(err: etcd.Error)}
 ---@param fn fun(lock: etcd.Lock): ...
 ---@return ... # what fn returns
 function etcd.lock(name, opts, fn) end
 
 ---@param name string
----@param opts? {ttl?: number}
+---@param opts? {ttl?: number, on_lost?: fun(err: etcd.Error)}
 ---@return etcd.Election
 function etcd.election(name, opts) end
+
+--- The client's endpoints, as configured.
+---@return string[]
+function etcd.endpoints() end
+
+--- The cluster's members.
+---@return etcd.Member[]
+function etcd.members() end
+
+--- One member's status; without an endpoint, one entry per configured
+--- endpoint (asked in parallel), where a member that did not answer has err.
+---@param endpoint? string
+---@return etcd.Status|etcd.Status[]
+function etcd.status(endpoint) end
+
+--- Health as etcdctl endpoint health defines it; without an endpoint, one
+--- entry per configured endpoint.
+---@param endpoint? string
+---@param opts? {serializable?: boolean}
+---@return etcd.Health|etcd.Health[]
+---@overload fun(opts?: {serializable?: boolean}): etcd.Health[]
+function etcd.health(endpoint, opts) end
+
+---@return etcd.Alarm[]
+function etcd.alarms() end
+
+--- Disarms the alarms matching the fields given (all without an argument)
+--- and returns those disarmed.
+---@param alarm? {member_id?: etcd.MemberID, alarm?: "NOSPACE"|"CORRUPT"}
+---@return etcd.Alarm[]
+function etcd.alarm_disarm(alarm) end
+
+--- Defragments one member; waits as long as it takes (not bound by
+--- --command-timeout).
+---@param endpoint string
+---@param opts? {timeout?: number}
+function etcd.defragment(endpoint, opts) end
+
+---@param endpoint string
+---@param rev? integer
+---@return etcd.HashKV
+function etcd.hash_kv(endpoint, rev) end
+
+--- Writes one member's backend to path (via path.part, synced and renamed
+--- when complete). Not offered in the sandbox.
+---@param path string
+---@param opts? {endpoint?: string, timeout?: number}
+---@return etcd.Snapshot
+function etcd.snapshot(path, opts) end
 
 ---@param cfg {endpoints?: string[], username?: string, password?: string, namespace?: string, dial_timeout?: number, command_timeout?: number, cacert?: string, cert?: string, key?: string, insecure_skip_tls_verify?: boolean}
 ---@return etcd.Client
