@@ -48,9 +48,14 @@ func (c *conn) watchLost(s *concurrency.Session, fn, name string, onLost *lua.LF
 		cancel()
 		return w
 	}
+	// A source of the loop: etcd.wait(seconds) waits while on_lost may
+	// still come, and the posted callback counts as pending before this
+	// releases.
+	release := m.loop.Source()
 	m.goroutine(func() {
 		defer untrack()
 		defer cancel()
+		defer release()
 		<-s.Done()
 		reason := s.Err()
 		// Canceled: the session was orphaned by us, or the run is over.
