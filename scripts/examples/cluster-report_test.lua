@@ -1,5 +1,5 @@
 -- Tests of cluster-report.lua on the one-member cluster a test file gets.
--- (tests/cluster_test.go runs it on three members, one of them stopped.)
+-- (tests/ops_test.go runs it on three members, one of them stopped.)
 local here = arg[0]:match("^(.*/)") or ""
 local report = assert(loadfile(here .. "cluster-report.lua"))
 

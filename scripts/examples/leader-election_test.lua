@@ -1,5 +1,5 @@
 -- Tests of leader-election.lua: the job leads, writes one fenced entry per
--- round, proclaims its progress and resigns. (tests/leadership_test.go revokes
+-- round, proclaims its progress and resigns. (tests/ops_test.go revokes
 -- a leader's lease from outside and checks that its next write is fenced.)
 local here = arg[0]:match("^(.*/)") or ""
 local job = assert(loadfile(here .. "leader-election.lua"))

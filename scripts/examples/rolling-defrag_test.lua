@@ -1,5 +1,5 @@
 -- Tests of rolling-defrag.lua on the one-member cluster a test file gets.
--- (tests/cluster_test.go runs it on three members: each once, the leader last.)
+-- (tests/ops_test.go runs it on three members: each once, the leader last.)
 local here = arg[0]:match("^(.*/)") or ""
 local defrag = assert(loadfile(here .. "rolling-defrag.lua"))
 
@@ -18,7 +18,7 @@ test("defragments the member and reports its sizes", function()
 end)
 
 test("runs again on a member just defragmented", function()
-  -- (Its refusal under a raised alarm needs a member out of space: see
-  -- tests/cluster_test.go, whose server has a tiny quota.)
+  -- (Its refusal under a raised alarm needs an alarm raised through the gRPC
+  -- API, which scripts cannot do: see tests/ops_test.go.)
   assert.eq(#defrag().members, 1)
 end)
