@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -65,6 +66,13 @@ func newOfficial(b *testing.B) kvAPI {
 	}
 }
 
+// gcCycles is the number of garbage collections the process has completed.
+func gcCycles() uint64 {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -73,13 +81,16 @@ func cpuTime() time.Duration {
 
 // runKV runs op b.N times, one at a time on apis[0], or with 64 in flight
 // spread evenly over apis (each goroutine keeps to one client, as a server
-// handling requests would), and reports the client's CPU time per op.
+// handling requests would), and reports the client's CPU time per op and
+// the garbage collections per million ops. In a process this small the
+// collections are a good part of the CPU time, and how often they run
+// follows the heap the clients keep as much as the bytes each op allocates.
 func runKV(b *testing.B, inflight int, apis []kvAPI, op func(ctx context.Context, api kvAPI, i int64) error) {
 	ctx := context.Background()
 	var n, g atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0, gc0 := cpuTime(), gcCycles()
 	if inflight == 1 {
 		for i := 0; i < b.N; i++ {
 			if err := op(ctx, apis[0], int64(i)); err != nil {
@@ -98,9 +109,10 @@ func runKV(b *testing.B, inflight int, apis []kvAPI, op func(ctx context.Context
 			}
 		})
 	}
-	cpu := cpuTime() - cpu0
+	cpu, gcs := cpuTime()-cpu0, gcCycles()-gc0
 	b.StopTimer()
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(gcs)*1e6/float64(b.N), "gc/Mop")
 }
 
 var benchValue = strings.Repeat("v", 256)
