@@ -70,23 +70,20 @@ func NewOp() *Op { return &Op{key: []byte("")} }
 // OpGet returns a range operation on key.
 func OpGet(key string, opts ...OpOption) Op {
 	op := Op{t: tRange, key: []byte(key)}
-	op.applyOpts(opts)
-	return op
+	return op.with(opts)
 }
 
 // OpPut returns a put of val at key.
 func OpPut(key, val string, opts ...OpOption) Op {
 	op := Op{t: tPut, key: []byte(key), val: []byte(val)}
-	op.applyOpts(opts)
-	return op
+	return op.with(opts)
 }
 
 // OpDelete returns a delete of key (or of a range, with WithPrefix,
 // WithRange or WithFromKey).
 func OpDelete(key string, opts ...OpOption) Op {
 	op := Op{t: tDeleteRange, key: []byte(key)}
-	op.applyOpts(opts)
-	return op
+	return op.with(opts)
 }
 
 // OpTxn returns a nested transaction: thenOps run if every compare holds,
@@ -99,6 +96,21 @@ func OpTxn(cmps []Cmp, thenOps []Op, elseOps []Op) Op {
 // used, by Watcher.Watch.
 func OpWatch(key string, opts ...OpOption) Op {
 	op := Op{t: tRange, key: []byte(key)}
+	return op.with(opts)
+}
+
+// with returns op with opts applied. Options are calls through unknown
+// functions, so the Op they get a pointer to lives on the heap; taking op
+// by value confines that to ops built with options, and keeps the plain
+// Get and Put of a busy program from allocating an Op each.
+func (op Op) with(opts []OpOption) Op {
+	if len(opts) == 0 {
+		return op
+	}
+	return op.withOpts(opts)
+}
+
+func (op Op) withOpts(opts []OpOption) Op {
 	op.applyOpts(opts)
 	return op
 }

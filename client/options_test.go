@@ -145,3 +145,30 @@ func TestOptionSetters(t *testing.T) {
 		t.Errorf("OpWatch = %+v", viewOurs(w))
 	}
 }
+
+// TestOpWithoutOptionsStaysOffHeap checks that an Op built without options
+// costs only the copies of its key and value: the Op itself (about 300
+// bytes) is not allocated on every Get and Put, which made the collector
+// run that much more often under load.
+func TestOpWithoutOptionsStaysOffHeap(t *testing.T) {
+	var sink client.Op
+	for _, c := range []struct {
+		name  string
+		build func() client.Op
+		want  float64
+	}{
+		{"OpGet", func() client.Op { return client.OpGet("some/key") }, 1},
+		{"OpDelete", func() client.Op { return client.OpDelete("some/key") }, 1},
+		{"OpPut", func() client.Op { return client.OpPut("some/key", "a value") }, 2},
+		{"OpWatch", func() client.Op { return client.OpWatch("some/key") }, 1},
+	} {
+		if got := testing.AllocsPerRun(100, func() { sink = c.build() }); got != c.want {
+			t.Errorf("%s: %v allocations, want %v (the key and value copies)", c.name, got, c.want)
+		}
+	}
+	// With options the Op is still right.
+	if op := client.OpGet("k", client.WithPrefix(), client.WithRev(5)); string(op.RangeBytes()) != "l" || op.Rev() != 5 {
+		t.Errorf("OpGet with options: range end %q, rev %d", op.RangeBytes(), op.Rev())
+	}
+	_ = sink
+}
