@@ -46,6 +46,7 @@ type Client struct {
 	endpoints []endpoint
 
 	lastConnErr atomic.Pointer[connFailure]
+	health      *healthTracker
 	auth        tokenSource
 
 	closeOnce sync.Once
@@ -78,6 +79,7 @@ func New(cfg Config) (*Client, error) {
 		c.lg = zap.NewNop()
 	}
 	c.auth.init(c)
+	c.health = newHealthTracker(ctx, c.lg)
 	if err := c.connect(eps); err != nil {
 		cancel()
 		return nil, err
@@ -119,16 +121,17 @@ func NewFromURLs(urls []string) (*Client, error) { return New(Config{Endpoints: 
 
 func (c *Client) connect(eps []endpoint) error {
 	c.resolver = manual.NewBuilderWithScheme("etcdscript")
-	c.resolver.InitialState(resolver.State{Addresses: toAddresses(eps)})
+	c.resolver.InitialState(resolver.State{Addresses: c.balancedAddresses(eps)})
 	opts := append([]grpc.DialOption{
 		grpc.WithResolvers(c.resolver),
-		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"` + balancerName + `":{}}]}`),
 	}, c.dialOptions(c.cfg.TLS != nil || anySecure(eps))...)
 	conn, err := grpc.NewClient("etcdscript:///"+eps[0].host, opts...)
 	if err != nil {
 		return fmt.Errorf("etcdclient: %w", err)
 	}
 	c.conn = conn
+	c.health.conn = conn
 	conn.Connect()
 	return nil
 }
@@ -199,6 +202,18 @@ func toAddresses(eps []endpoint) []resolver.Address {
 	return addrs
 }
 
+// balancedAddresses are the addresses of the balanced connection, tied to
+// the client's health tracker.
+func (c *Client) balancedAddresses(eps []endpoint) []resolver.Address {
+	addrs := toAddresses(eps)
+	names := make([]string, len(addrs))
+	for i, a := range addrs {
+		names[i] = a.Addr
+	}
+	c.health.setAddrs(names)
+	return withTracker(addrs, c.health)
+}
+
 // waitReady blocks until the connection is ready or ctx ends.
 func (c *Client) waitReady(ctx context.Context) error {
 	for {
@@ -231,6 +246,7 @@ func (c *Client) Close() error {
 			}
 		}
 		c.bg.Wait()
+		c.health.close()
 		if cerr := c.conn.Close(); cerr != nil && err == nil && !errors.Is(cerr, context.Canceled) {
 			err = cerr
 		}
@@ -281,7 +297,7 @@ func (c *Client) SetEndpointsErr(eps ...string) error {
 	c.epMu.Lock()
 	c.endpoints = parsed
 	c.epMu.Unlock()
-	c.resolver.UpdateState(resolver.State{Addresses: toAddresses(parsed)})
+	c.resolver.UpdateState(resolver.State{Addresses: c.balancedAddresses(parsed)})
 	return nil
 }
 

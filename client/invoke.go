@@ -46,24 +46,40 @@ func (c *Client) invokeOn(ctx context.Context, conn grpc.ClientConnInterface, me
 	var (
 		token    string
 		renewed  bool
-		attempt  int
-		callCtx  = ctx
+		tries    int
 		tokenSet = c.auth.enabled()
+		// A read on the balanced connection can be moved off a member
+		// that stops answering (health.go).
+		movable = safe && conn == grpc.ClientConnInterface(c.conn)
 	)
 	for {
+		callCtx := ctx
+		var att *attempt
+		if movable {
+			if att = c.health.newAttempt(ctx); att != nil {
+				callCtx = att
+			}
+		}
 		if tokenSet {
 			var err error
 			if token, err = c.auth.get(ctx, ""); err != nil {
+				c.health.release(att)
 				return err
 			}
-			callCtx = metadata.AppendToOutgoingContext(ctx, rpctypes.TokenFieldNameGRPC, token)
+			callCtx = metadata.AppendToOutgoingContext(callCtx, rpctypes.TokenFieldNameGRPC, token)
 		}
 		err := conn.Invoke(callCtx, method, req, resp)
+		moved := c.health.release(att)
 		if err == nil {
 			return nil
 		}
 		if ctx.Err() != nil || c.ctx.Err() != nil {
 			return c.toErr(ctx, err)
+		}
+		if moved {
+			// Its member was found hung: send it again at once; the
+			// picker no longer chooses that member.
+			continue
 		}
 		if tokenSet && !renewed && isTokenError(err) {
 			renewed = true
@@ -75,8 +91,8 @@ func (c *Client) invokeOn(ctx context.Context, conn grpc.ClientConnInterface, me
 		if !shouldRetry(err, safe) {
 			return c.toErr(ctx, err)
 		}
-		attempt++
-		if werr := sleepCtx(ctx, retryBackoff(attempt)); werr != nil {
+		tries++
+		if werr := sleepCtx(ctx, retryBackoff(tries)); werr != nil {
 			return c.toErr(ctx, err)
 		}
 	}
