@@ -100,15 +100,24 @@ func (p *picker) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
 }
 
 // healthy returns the next SubConn in the rotation whose endpoint is not
-// suspect, or first when all are. Drawing from the shared counter again
-// (rather than taking the neighbour of the suspect) spreads the suspect's
-// share evenly over the others.
+// suspect; when all are, one not found hung (a slow machine can make every
+// member look stale for a moment), else first. Drawing from the shared
+// counter again (rather than taking the neighbour of the suspect) spreads
+// the suspect's share evenly over the others.
 func (p *picker) healthy(first *pickSub) *pickSub {
 	n := uint32(len(p.subs))
 	for range n {
 		s := &p.subs[p.next.Add(1)%n]
 		if !s.st.suspect.Load() {
 			return s
+		}
+	}
+	if !first.st.hung.Load() {
+		return first
+	}
+	for i := range p.subs {
+		if !p.subs[i].st.hung.Load() {
+			return &p.subs[i]
 		}
 	}
 	return first
