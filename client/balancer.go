@@ -108,7 +108,7 @@ func (p *picker) healthy(first *pickSub) *pickSub {
 	n := uint32(len(p.subs))
 	for range n {
 		s := &p.subs[p.next.Add(1)%n]
-		if !s.st.suspect.Load() {
+		if s.st == nil || !s.st.suspect.Load() {
 			return s
 		}
 	}
@@ -116,7 +116,7 @@ func (p *picker) healthy(first *pickSub) *pickSub {
 		return first
 	}
 	for i := range p.subs {
-		if !p.subs[i].st.hung.Load() {
+		if st := p.subs[i].st; st == nil || !st.hung.Load() {
 			return &p.subs[i]
 		}
 	}

@@ -52,7 +52,9 @@
 // Streams (Watch, LeaseKeepAlive, Snapshot, RangeStream) are not counted,
 // since a stream is open for as long as it is used: a new stream avoids a
 // suspect member, one already on a hung member ends by keepalive (and a
-// watch by WithRequireLeader). With a single endpoint nothing is counted
+// watch by WithRequireLeader). Other streams opened on ActiveConnection
+// count as calls that never answer, so an endpoint holding one is probed
+// about twice a second while it is open. With a single endpoint nothing is counted
 // or probed. Probes pass through the interceptors of Config.DialOptions as
 // calls of /grpc.health.v1.Health/Check. The counting costs no allocation
 // per call; a read-only call on a client with several endpoints carries a
