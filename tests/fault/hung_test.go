@@ -93,11 +93,21 @@ func (l latencies) String() string {
 // TestHungMemberReadLatency reads at a steady rate through this client and
 // through the official one, in the same run, against a three-member
 // cluster while one member hangs: its proxy accepts connections and
-// forwards nothing, as a SIGSTOPped member would. Reads may wait on the
-// hung member only until the client finds it hung (about a second); after
-// the first two seconds of the fault no read of this client waits on it,
-// while the official client keeps sending it a third of its reads.
+// forwards nothing (paused, as a SIGSTOPped member; or blackholed, as
+// behind a network that drops its packets). Reads may wait on the hung
+// member only until the client finds it hung (about a second); after the
+// first two seconds of the fault no read of this client waits on it, while
+// the official client keeps sending it a third of its reads.
 func TestHungMemberReadLatency(t *testing.T) {
+	t.Run("pause", func(t *testing.T) {
+		hungReadLatency(t, func(p *etcdtest.Proxy) func() { p.Pause(); return p.Unpause })
+	})
+	t.Run("blackhole", func(t *testing.T) {
+		hungReadLatency(t, func(p *etcdtest.Proxy) func() { p.Blackhole(); return p.Unblackhole })
+	})
+}
+
+func hungReadLatency(t *testing.T, hang func(*etcdtest.Proxy) (undo func())) {
 	const (
 		interval = 10 * time.Millisecond
 		hold     = 8 * time.Second
@@ -132,10 +142,9 @@ func TestHungMemberReadLatency(t *testing.T) {
 	time.Sleep(time.Second) // both clients connected to every member
 	m := cl.Member(1)
 	begin := time.Now()
-	m.Proxy().Pause()
-	// Unpaused only after the reads ended: bytes the proxy held would
+	// Undone only after the reads ended: bytes a paused proxy held would
 	// otherwise end the reads that wait on it early.
-	defer m.Proxy().Unpause()
+	defer hang(m.Proxy())()
 	time.Sleep(hold)
 	end := time.Now()
 	close(stop)
