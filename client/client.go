@@ -50,6 +50,7 @@ type Client struct {
 
 	lastConnErr atomic.Pointer[connFailure]
 	rangeStream rangeStreamMemo
+	health      *healthTracker
 	auth        tokenSource
 
 	closeOnce sync.Once
@@ -92,6 +93,7 @@ func New(cfg Config) (*Client, error) {
 		c.lg = zap.NewNop()
 	}
 	c.auth.init(c)
+	c.health = newHealthTracker(ctx, c.lg)
 	if err := c.connect(eps); err != nil {
 		cancel()
 		return nil, err
@@ -133,16 +135,17 @@ func NewFromURLs(urls []string) (*Client, error) { return New(Config{Endpoints: 
 
 func (c *Client) connect(eps []endpoint) error {
 	c.resolver = manual.NewBuilderWithScheme("etcdscript")
-	c.resolver.InitialState(resolver.State{Addresses: toAddresses(eps)})
+	c.resolver.InitialState(resolver.State{Addresses: c.balancedAddresses(eps)})
 	opts := append([]grpc.DialOption{
 		grpc.WithResolvers(c.resolver),
-		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"` + balancerName + `":{}}]}`),
 	}, c.dialOptions(c.cfg.TLS != nil || anySecure(eps))...)
 	conn, err := grpc.NewClient("etcdscript:///"+eps[0].host, opts...)
 	if err != nil {
 		return fmt.Errorf("etcdclient: %w", err)
 	}
 	c.conn = conn
+	c.health.conn = conn
 	conn.Connect()
 	return nil
 }
@@ -213,6 +216,18 @@ func toAddresses(eps []endpoint) []resolver.Address {
 	return addrs
 }
 
+// balancedAddresses are the addresses of the balanced connection, tied to
+// the client's health tracker.
+func (c *Client) balancedAddresses(eps []endpoint) []resolver.Address {
+	addrs := toAddresses(eps)
+	names := make([]string, len(addrs))
+	for i, a := range addrs {
+		names[i] = a.Addr
+	}
+	c.health.setAddrs(names)
+	return withTracker(addrs, c.health)
+}
+
 // waitReady blocks until the connection is ready or ctx ends.
 func (c *Client) waitReady(ctx context.Context) error {
 	for {
@@ -245,6 +260,7 @@ func (c *Client) Close() error {
 			}
 		}
 		c.bg.Wait()
+		c.health.close()
 		if cerr := c.conn.Close(); cerr != nil && err == nil && !errors.Is(cerr, context.Canceled) {
 			err = cerr
 		}
@@ -300,7 +316,7 @@ func (c *Client) SetEndpointsErr(eps ...string) error {
 		// Other members may run another etcd version.
 		c.rangeStream.reset()
 	}
-	c.resolver.UpdateState(resolver.State{Addresses: toAddresses(parsed)})
+	c.resolver.UpdateState(resolver.State{Addresses: c.balancedAddresses(parsed)})
 	return nil
 }
 

@@ -19,12 +19,48 @@
 // # Connection
 //
 // A Client keeps one gRPC connection balanced round-robin over all its
-// endpoints; an endpoint that fails is left out until it answers again.
-// HTTP/2 keepalive pings are on by default (every 10 s), so a hung member is
-// noticed. Every call waits for a ready endpoint until its context ends; if
+// endpoints; an endpoint that fails is left out until it answers again, and
+// so is a member that stops answering (see below). HTTP/2 keepalive pings
+// are on by default (every 10 s), so the connection to a hung member is
+// eventually closed. Every call waits for a ready endpoint until its context ends; if
 // none became ready, the error is a *ConnectError that names the last
 // connection error (a refused dial, a failed TLS handshake) and still
 // satisfies errors.Is(err, context.DeadlineExceeded).
+//
+// # A hung member
+//
+// A member that keeps its connections open but stops answering (stopped by
+// SIGSTOP, stalled, behind a network that drops its packets) is left out
+// within about a second, long before keepalive gives up on it. The
+// balancer counts, per endpoint, the unary calls in flight and the answers
+// they got:
+//
+//   - When an endpoint has held calls for 500 ms without sending a byte of
+//     any answer, new calls go to the other endpoints, and a probe (the
+//     gRPC health service's Check, which etcd answers without raft or the
+//     store) is sent to it on the same connection, with a 500 ms deadline.
+//   - An answer to the probe, or to any call, puts the endpoint back in the
+//     rotation at once: a member busy with one long call is probed about
+//     twice a second, not shunned.
+//   - No answer marks the member hung. Read-only calls waiting on it are
+//     cancelled and sent again at once on another member, as the retry
+//     policy allows reads. Writes waiting on it are left to their
+//     deadline: one that may have reached the member is never sent again.
+//     A hung member is probed about once a second until it answers.
+//   - While every endpoint is suspect, calls go to all of them as before.
+//
+// Streams (Watch, LeaseKeepAlive, Snapshot, RangeStream) are not counted,
+// since a stream is open for as long as it is used: a new stream avoids a
+// suspect member, one already on a hung member ends by keepalive (and a
+// watch by WithRequireLeader). Other streams opened on ActiveConnection
+// count as calls that never answer, so an endpoint holding one is probed
+// about twice a second while it is open. With a single endpoint nothing is counted
+// or probed. Probes pass through the interceptors of Config.DialOptions as
+// calls of /grpc.health.v1.Health/Check. The counting costs no allocation
+// per call; a read-only call on a client with several endpoints carries a
+// cancellable context per attempt. Hedged reads (a second copy of a slow
+// read sent elsewhere) were left out: they double the load of a slow
+// cluster, and moving the reads of a hung member covers the case.
 //
 // # Retries
 //
@@ -34,7 +70,8 @@
 //     MemberList, Status and the other queries) are repeated on any
 //     Unavailable error (a member stopping, a lost connection, a lost leader)
 //     with jittered backoff from about 10 ms to 500 ms, on whichever endpoint
-//     the balancer picks next, until the call's context ends.
+//     the balancer picks next, until the call's context ends. A read waiting
+//     on a member found hung is sent again at once on another one.
 //   - Writes (Put, Delete, a Txn that writes, Compact, lease and admin
 //     changes) are repeated only when the request provably never took
 //     effect: gRPC found no usable connection before sending it (gRPC's

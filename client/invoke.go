@@ -45,24 +45,40 @@ func (c *Client) invokeOn(ctx context.Context, conn grpc.ClientConnInterface, me
 	var (
 		token    string
 		renewed  bool
-		attempt  int
-		callCtx  = ctx
+		tries    int
 		tokenSet = c.auth.enabled()
+		// A read on the balanced connection can be moved off a member
+		// that stops answering (health.go).
+		movable = safe && conn == grpc.ClientConnInterface(c.conn)
 	)
 	for {
+		callCtx := ctx
+		var att *attempt
+		if movable {
+			if att = c.health.newAttempt(ctx); att != nil {
+				callCtx = att
+			}
+		}
 		if tokenSet {
 			var err error
 			if token, err = c.auth.get(ctx, ""); err != nil {
+				c.health.release(att)
 				return err
 			}
-			callCtx = withToken(ctx, token)
+			callCtx = withToken(callCtx, token)
 		}
 		err := conn.Invoke(callCtx, method, req, resp)
+		moved := c.health.release(att)
 		if err == nil {
 			return nil
 		}
 		if ctx.Err() != nil || c.ctx.Err() != nil {
 			return c.toErr(ctx, err)
+		}
+		if moved {
+			// Its member was found hung: send it again at once; the
+			// picker no longer chooses that member.
+			continue
 		}
 		if !renewed && c.auth.needsLogin(err, token) {
 			renewed = true
@@ -72,11 +88,11 @@ func (c *Client) invokeOn(ctx context.Context, conn grpc.ClientConnInterface, me
 			}
 			continue
 		}
-		if !shouldRetry(err, safe) || c.retriesSpent(attempt) {
+		if !shouldRetry(err, safe) || c.retriesSpent(tries) {
 			return c.toErr(ctx, err)
 		}
-		attempt++
-		if werr := sleepCtx(ctx, c.unaryBackoff(attempt)); werr != nil {
+		tries++
+		if werr := sleepCtx(ctx, c.unaryBackoff(tries)); werr != nil {
 			return c.toErr(ctx, err)
 		}
 	}

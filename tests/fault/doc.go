@@ -18,7 +18,11 @@
 //     every revision once, in order, with no gap, and every acknowledged
 //     write with its key, value and revision;
 //   - reads keep succeeding while a quorum runs, and a lease kept alive
-//     across the faults is still alive at the end.
+//     across the faults is still alive at the end;
+//   - a hung member (a paused proxy: connections accepted, nothing
+//     answered) holds reads only until the client finds it hung: read
+//     latency is measured against the official client in the same run,
+//     and writes sent to it are never applied twice.
 //
 // The checkers are tested themselves on recorded histories with injected
 // faults (a stale read, a duplicated or missing watch event), so a checker
