@@ -39,6 +39,7 @@ func (r *run) openLibs(L *lua.LState) {
 	r.fixMath(L)
 	r.fixCoroutine(L)
 	r.fixDebug(L)
+	r.limitLibs(L)
 	r.setModule(L, "io", r.ioModule(L))
 	r.setModule(L, "os", r.osModule(L))
 }
@@ -125,6 +126,7 @@ func (r *run) fixCoroutine(L *lua.LState) {
 	resume := co.RawGetString("resume")
 	// resume catches the errors of the coroutine, os.exit's included.
 	co.RawSetString("resume", L.NewFunction(func(L *lua.LState) int {
+		defer r.enterCoroutine(L)()
 		top := L.GetTop()
 		L.Push(resume)
 		for i := 1; i <= top; i++ {
