@@ -155,9 +155,11 @@ func (r *run) tableConcat(L *lua.LState) int {
 	}
 	var b strings.Builder
 	b.Grow(r.sizeCheck(L, op, size, "a string"))
+	next := 0 // the length at which to look at the context again
 	for k := i; k <= j; k++ {
-		if (k-i)%luart.CheckEvery == 0 {
+		if (k-i)%luart.CheckEvery == 0 || b.Len() >= next {
 			r.rt.Check(L, op)
+			next = b.Len() + checkBytes
 		}
 		b.WriteString(item(k))
 		if k < j {

@@ -33,8 +33,12 @@ func (r *run) outcome(L *lua.LState, err error) *ScriptError {
 	if cerr := r.runCtx.Err(); cerr != nil {
 		se.cause = cerr
 		if cause := context.Cause(r.runCtx); errors.Is(cause, luart.ErrMemoryLimit) {
-			se.Kind, se.ExitCode, se.Code = KindMemory, ExitMemory, luart.CodeMemoryLimit
-			se.Message, se.cause = cause.Error(), cause
+			if se.Code != luart.CodeMemoryLimit {
+				// Not the error object of the built-in that refused,
+				// which names itself: what the VM raised on the stop.
+				se.Message = cause.Error()
+			}
+			se.Kind, se.ExitCode, se.Code, se.cause = KindMemory, ExitMemory, luart.CodeMemoryLimit, cause
 		} else if errors.Is(cerr, context.DeadlineExceeded) {
 			se.Kind, se.ExitCode, se.Code = KindTimeout, ExitTimeout, luart.CodeScriptTimeout
 			se.Message = "script timeout"
