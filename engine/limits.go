@@ -224,14 +224,9 @@ func (r *run) coWrap(wrap lua.LValue) lua.LGFunction {
 // Go stack. The returned function leaves the level.
 func (r *run) enterCoroutine(L *lua.LState) func() {
 	if r.coDepth >= maxCoroutineDepth {
-		err := &luart.MemoryError{What: fmt.Sprintf("a coroutine resumed inside %d others", r.coDepth)}
+		err := &luart.MemoryError{Op: "coroutine.resume", What: fmt.Sprintf("coroutines nested more than %d deep", maxCoroutineDepth)}
 		r.stopMemory(err)
-		luart.Raise(L, &luart.Error{
-			Code:    luart.CodeMemoryLimit,
-			Op:      "coroutine.resume",
-			Message: fmt.Sprintf("coroutines nested more than %d deep", maxCoroutineDepth),
-			Cause:   err,
-		})
+		luart.Raise(L, &luart.Error{Code: luart.CodeMemoryLimit, Op: err.Op, Message: err.Message(), Cause: err})
 	}
 	r.coDepth++
 	return func() { r.coDepth-- }

@@ -23,12 +23,23 @@ type MemoryError struct {
 	// Used is what the run was charged when it was stopped, in bytes; for a
 	// refused request, what it held plus the request.
 	Used int64
-	// What names the request that was refused (such as "string.rep of
-	// 17179869184 bytes"), or is empty when the heap sampler stopped the run.
+	// Op is the function that refused the request, if a function did.
+	Op string
+	// What names the request that was refused (such as "a string of
+	// 8GiB"), or is empty when the heap sampler stopped the run.
 	What string
 }
 
+// Error returns the message, after the function that refused ("op: ").
 func (e *MemoryError) Error() string {
+	if e.Op != "" {
+		return e.Op + ": " + e.Message()
+	}
+	return e.Message()
+}
+
+// Message returns the message without the function.
+func (e *MemoryError) Message() string {
 	if e.Budget <= 0 {
 		return "memory limit: " + e.What
 	}
@@ -68,7 +79,7 @@ func FormatSize(n int64) string {
 type Budget struct {
 	limit int64
 	stop  func(error)
-	base  int64  // the heap when the run started
+	base  int64  // the live heap when the run started
 	seq   uint64 // start order: the youngest run over its budget goes first
 
 	stopped atomic.Bool
@@ -101,20 +112,28 @@ var monitor struct {
 	needGC  bool
 	lastGC  time.Time
 
-	heap atomic.Int64 // the last sample, in bytes
+	heap atomic.Int64 // the last sample of the heap, in bytes
+	live atomic.Int64 // the heap the last collection found live
 }
 
-const heapMetric = "/memory/classes/heap/objects:bytes"
-
-// readHeap returns the bytes of heap objects: live ones and garbage not
-// yet swept.
-func readHeap() int64 {
-	s := []metrics.Sample{{Name: heapMetric}}
+// readHeap returns the bytes of heap objects (live ones and garbage not
+// yet swept) and the bytes the last collection found live.
+func readHeap() (heap, live int64) {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
 	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		heap = int64(s[0].Value.Uint64())
 	}
-	return int64(s[0].Value.Uint64())
+	if s[1].Value.Kind() == metrics.KindUint64 {
+		live = int64(s[1].Value.Uint64())
+	}
+	return heap, live
+}
+
+// store records a sample.
+func store(heap, live int64) {
+	monitor.heap.Store(heap)
+	monitor.live.Store(live)
 }
 
 // StartBudget starts the budget of a run: limit bytes of heap growth from
@@ -122,16 +141,22 @@ func readHeap() int64 {
 // *MemoryError when the run goes over; it should cancel the run's context
 // with that cause. End must be called when the run is over.
 func StartBudget(limit int64, stop func(error)) *Budget {
-	h := readHeap()
+	h, live := readHeap()
 	monitor.mu.Lock()
 	defer monitor.mu.Unlock()
 	monitor.seq++
-	b := &Budget{limit: limit, stop: stop, base: h, seq: monitor.seq}
+	// The base is the live heap, not the heap: garbage other code left
+	// behind would otherwise add to the run's budget once collected.
+	base := h
+	if live > 0 && live < h {
+		base = live
+	}
+	b := &Budget{limit: limit, stop: stop, base: base, seq: monitor.seq}
 	if monitor.runs == nil {
 		monitor.runs = map[*Budget]struct{}{}
 	}
 	monitor.runs[b] = struct{}{}
-	monitor.heap.Store(h)
+	store(h, live)
 	if !monitor.running {
 		monitor.running = true
 		go sample()
@@ -159,20 +184,35 @@ func (b *Budget) Limit() int64 { return b.limit }
 // Used returns the heap growth charged to the run at the last sample.
 func (b *Budget) Used() int64 { return max(monitor.heap.Load()-b.base, 0) }
 
-// Reserve checks a request for n more bytes, made before allocating them.
-// When the run's charge plus n is over the budget, it stops the run and
-// returns the *MemoryError; what names the request in the message.
-func (b *Budget) Reserve(n int64, what string) error {
+// Reserve checks a request of op for n more bytes, made before allocating
+// them. When the run's live charge plus n is over the budget, it stops the
+// run and returns the *MemoryError; what names the request in the message.
+// The live charge is what the last collection found live beyond the heap
+// at the run's start: garbage does not make a request fail (the sampler
+// sees what it misses).
+func (b *Budget) Reserve(n int64, op, what string) error {
 	if b == nil {
 		return nil
 	}
-	used := b.Used()
+	used := max(monitor.live.Load()-b.base, 0)
 	if n <= b.limit-used {
 		return nil
 	}
-	err := &MemoryError{Budget: b.limit, Used: used + n, What: what}
+	err := &MemoryError{Budget: b.limit, Used: used + n, Op: op, What: what}
+	monitor.mu.Lock()
+	b.markVictim()
+	monitor.mu.Unlock()
 	b.exceed(err)
 	return err
+}
+
+// markVictim makes b the run the sampler waits for: until it has ended,
+// its memory is not garbage, and judging the other runs would charge it
+// to them. monitor.mu is held.
+func (b *Budget) markVictim() {
+	if _, live := monitor.runs[b]; live && !b.stopped.Load() {
+		monitor.victim, monitor.stopAt = b, time.Now()
+	}
 }
 
 func (b *Budget) exceed(err error) {
@@ -195,8 +235,8 @@ func sample() {
 // sampleOnce takes one sample and stops at most one run; it returns false,
 // and marks the sampler stopped, when no run is left.
 func sampleOnce() bool {
-	h := readHeap()
-	monitor.heap.Store(h)
+	h, live := readHeap()
+	store(h, live)
 	monitor.mu.Lock()
 	if len(monitor.runs) == 0 {
 		monitor.running = false
@@ -217,6 +257,16 @@ func sampleOnce() bool {
 		monitor.mu.Unlock()
 		return true
 	}
+	// Over by what the last collection found live: over for certain, no
+	// collection needed (a forced one may wait long for a goroutine deep
+	// in a huge copy), unless a stopped run has ended since, whose memory
+	// that collection still saw live.
+	if v := overBudget(live); v != nil && !monitor.needGC {
+		v.markVictim()
+		monitor.mu.Unlock()
+		v.exceed(&MemoryError{Budget: v.limit, Used: live - v.base})
+		return true
+	}
 	gc := monitor.needGC || time.Since(monitor.lastGC) >= gcInterval
 	monitor.mu.Unlock()
 	if !gc {
@@ -224,13 +274,13 @@ func sampleOnce() bool {
 	}
 	// Garbage counts in the sample: collect it before stopping anyone.
 	runtime.GC()
-	h = readHeap()
-	monitor.heap.Store(h)
+	h, live = readHeap()
+	store(h, live)
 	monitor.mu.Lock()
 	defer monitor.mu.Unlock()
 	monitor.lastGC, monitor.needGC = time.Now(), false
 	if v := overBudget(h); v != nil {
-		monitor.victim, monitor.stopAt = v, time.Now()
+		v.markVictim()
 		v.exceed(&MemoryError{Budget: v.limit, Used: h - v.base})
 	}
 	return true

@@ -126,8 +126,8 @@ func (rt *Runtime) Reserve(L *lua.LState, op string, n int64, what string) {
 	if rt == nil || rt.Memory == nil {
 		return
 	}
-	if err := rt.Memory.Reserve(n, what); err != nil {
-		Raise(L, &Error{Code: CodeMemoryLimit, Op: op, Message: err.Error(), Cause: err})
+	if err := rt.Memory.Reserve(n, op, what); err != nil {
+		Raise(L, &Error{Code: CodeMemoryLimit, Op: op, Message: err.(*MemoryError).Message(), Cause: err})
 	}
 }
 
