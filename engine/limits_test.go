@@ -225,4 +225,3 @@ func TestBuiltinsStopAtDeadline(t *testing.T) {
 		})
 	}
 }
-
