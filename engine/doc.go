@@ -50,13 +50,17 @@
 // before its start: the Go runtime cannot tell which goroutine holds what.
 // So no run can grow the process by more than its budget, and a run may
 // be charged for what another run, or the host, allocated meanwhile. When
-// several runs are over at once the sampler stops the youngest, waits for
-// it to end, collects the garbage and judges the others again: a
-// long-lived run survives a younger one that blows up, but not an older
-// one's sustained growth beyond its own budget. Before stopping a run on
-// a sample the sampler forces a collection (at most ten a second), so
-// garbage does not count; a request a built-in checks is judged against
-// the live heap of the last collection.
+// a run is over, the sampler stops the youngest run charged at least half
+// its budget (the youngest that saw most of the growth; maybe not the one
+// over), waits for it to end, collects the garbage and judges the others
+// again: a long-lived run survives a younger one that blows up, a run
+// started after the growth is not stopped for it, but an idle run may be
+// stopped for an older one's growth. Before stopping a run on a sample
+// the sampler forces a collection (at most ten a second) unless the last
+// collection already found the heap over, so garbage does not count. A
+// built-in refuses a request that alone is over the budget, or that is
+// large (a sixteenth of the budget or more) and would take the run's
+// live charge over; smaller ones are left to the sampler.
 //
 // Overshoot. The heap can go past a budget by what the run allocates
 // between two samples (10 ms) and while the sampler collects, and by one

@@ -198,10 +198,19 @@ func (b *Budget) Reserve(n int64, op, what string) error {
 	if n <= b.limit-used {
 		return nil
 	}
-	err := &MemoryError{Budget: b.limit, Used: used + n, Op: op, What: what}
 	monitor.mu.Lock()
+	if n <= b.limit && (n < b.limit/16 || monitor.victim != nil) {
+		// A request that fits the budget alone, made when the charge
+		// (which counts every run's growth) is over: small, or while
+		// another run's memory is being freed, it is left to the
+		// sampler, which stops the youngest run over, not the one that
+		// happens to ask.
+		monitor.mu.Unlock()
+		return nil
+	}
 	b.markVictim()
 	monitor.mu.Unlock()
+	err := &MemoryError{Budget: b.limit, Used: used + n, Op: op, What: what}
 	b.exceed(err)
 	return err
 }
@@ -286,20 +295,29 @@ func sampleOnce() bool {
 	return true
 }
 
-// overBudget returns the youngest run whose charge is over its budget, or
-// nil. The youngest goes first because an older run's charge includes
-// everything a younger one allocated, and long-lived runs are the ones a
-// host least wants to lose; once it has ended, the others are judged
-// again. monitor.mu is held.
+// overBudget returns the run to stop when some run's charge is over its
+// budget, or nil. It is the youngest run charged at least half its
+// budget, not necessarily the one over: the heap's growth is charged to
+// every run live while it happened, so an older run is charged all a
+// younger one allocated, and the youngest that has seen most of the
+// growth is the likeliest cause (long-lived runs are also the ones a host
+// least wants to lose). Once it has ended, the others are judged again.
+// monitor.mu is held.
 func overBudget(h int64) *Budget {
+	over := false
 	var v *Budget
 	for b := range monitor.runs {
-		if b.stopped.Load() || h-b.base <= b.limit {
+		if b.stopped.Load() {
 			continue
 		}
-		if v == nil || b.seq > v.seq {
+		charge := h - b.base
+		over = over || charge > b.limit
+		if charge >= b.limit/2 && (v == nil || b.seq > v.seq) {
 			v = b
 		}
+	}
+	if !over {
+		return nil
 	}
 	return v
 }
