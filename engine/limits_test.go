@@ -191,15 +191,6 @@ func TestGoValueTooDeep(t *testing.T) {
 	}
 }
 
-// TestUnpackMany: unpack of a million values took minutes (the stack grew
-// 32 slots at a time) and ignored the deadline.
-func TestUnpackMany(t *testing.T) {
-	o := mustRun(t, engine.Config{Timeout: 20 * time.Second}, `return select("#", unpack({}, 1, 1e6))`)
-	if o.res.Values[0] != int64(1e6) {
-		t.Errorf("values %v", o.res.Values)
-	}
-}
-
 // TestBuiltinsStopAtDeadline: a built-in working on a large value stops
 // at the run's deadline, not when it is done.
 func TestBuiltinsStopAtDeadline(t *testing.T) {
