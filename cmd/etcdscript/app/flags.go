@@ -64,13 +64,13 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: flagHex, Usage: "print byte strings as hex encoded strings", EnvVars: envVars(flagHex)},
 		&cli.BoolFlag{Name: flagDebug, Usage: "enable client-side debug logging", EnvVars: envVars(flagDebug)},
 		&cli.DurationFlag{Name: flagTimeout, Usage: "timeout of the whole script (0: none)", EnvVars: envVars(flagTimeout)},
-		&cli.StringFlag{Name: flagMaxMemory, Value: "1GiB", Usage: "memory budget of the script, such as 512MiB, 1GiB or bytes (0: none); over it the script ends with exit code 13", EnvVars: envVars(flagMaxMemory)},
 		&cli.StringFlag{Name: flagNamespace, Usage: "prefix every key the script uses with this namespace", EnvVars: envVars(flagNamespace)},
 		&cli.BoolFlag{Name: flagSandbox, Usage: "run the script with no access outside etcd and its output", EnvVars: envVars(flagSandbox)},
 		&cli.BoolFlag{Name: flagEmbedded, Usage: "start an etcd server in this process and run against it", EnvVars: envVars(flagEmbedded)},
 		&cli.StringFlag{Name: flagDataDir, Usage: "data directory of --embedded (default: a temporary directory removed at exit)", EnvVars: envVars(flagDataDir)},
 		&cli.StringSliceFlag{Name: flagLib, Usage: "directories searched by require after the script's own", EnvVars: envVars(flagLib)},
 		&cli.StringFlag{Name: flagLogLevel, Value: "info", Usage: "level of the log module: debug, info, warn, error", EnvVars: envVars(flagLogLevel)},
+		&cli.StringFlag{Name: flagMaxMemory, Value: "1GiB", Usage: "memory budget of the script, such as 512MiB, 1GiB or bytes (0: none); over it the script ends with exit code 13", EnvVars: envVars(flagMaxMemory)},
 		&cli.StringFlag{Name: flagConfig, Usage: "YAML file with values for any of these flags (flags and environment win)", EnvVars: []string{"ETCDSCRIPT_CONFIG"}},
 	}
 }
