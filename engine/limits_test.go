@@ -49,6 +49,8 @@ func TestMemoryBombs(t *testing.T) {
 		"unpack":           `local t = {} for i = 1, 2e5 do t[i] = i end while true do t = {t, unpack(t)} end`,
 		"caught by pcall":  `while true do pcall(string.rep, "x", 2^40) end`,
 		"coroutines":       `local function co() return coroutine.wrap(co)() end co()`,
+		"strings.join":     `local t = {} for i = 1, 1e5 do t[i] = "" end print(#require("strings").join(t, string.rep(",", 2^20)))`,
+		"strings.split":    `print(#require("strings").split(string.rep("x", 2^22), ""))`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			start := time.Now()
