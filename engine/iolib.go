@@ -327,8 +327,9 @@ func (s *stream) readOne(L *lua.LState, i int) (lua.LValue, error) {
 			}
 			return lua.LString(line), nil
 		case "a":
-			b, err := io.ReadAll(s.r)
-			return lua.LString(b), err
+			// As io.read(n) with no n: the buffer grows within the budget.
+			b, err := s.readN(L, math.Inf(1))
+			return lua.LString(b), eofNil(err)
 		case "n":
 			return s.readNumber()
 		}

@@ -89,10 +89,16 @@ print(ok, s)`)
 	if o.stdout != "true\thello\n" {
 		t.Errorf("stdout %q", o.stdout)
 	}
-	o = runString(t, engine.Config{MaxMemory: bombBudget, Stdin: zeros{}}, `print(pcall(io.read, 2^40))`)
-	se := wantMemoryLimit(t, o)
-	if !strings.Contains(se.Message, "io.read") {
-		t.Errorf("message %q does not name io.read", se.Message)
+	for _, src := range []string{`print(pcall(io.read, 2^40))`, `print(#io.read("*a"))`} {
+		o = runString(t, engine.Config{MaxMemory: bombBudget, Stdin: zeros{}}, src)
+		se := wantMemoryLimit(t, o)
+		if !strings.Contains(se.Message, "io.read") {
+			t.Errorf("%s: message %q does not name io.read", src, se.Message)
+		}
+	}
+	o = mustRun(t, engine.Config{Stdin: strings.NewReader(strings.Repeat("x", 300000))}, `print(#io.read("*a"), io.read("*a"), io.read(1))`)
+	if o.stdout != "300000\t\tnil\n" {
+		t.Errorf("stdout %q", o.stdout)
 	}
 }
 
