@@ -224,3 +224,23 @@ func TestBuiltinsStopAtDeadline(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionMemoryLimit: a chunk of a session has a budget of its own;
+// over it, the chunk ends with memory_limit and the session goes on.
+func TestSessionMemoryLimit(t *testing.T) {
+	e, _, _ := newEngine(t, engine.Config{MaxMemory: bombBudget})
+	s, err := e.NewSession("repl", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	_, err = s.Eval(ctx, `local t = {} while true do t[#t + 1] = string.rep("x", 2^20) end`)
+	if se, ok := engine.AsScriptError(err); !ok || se.Kind != engine.KindMemory || !errors.Is(err, luart.ErrMemoryLimit) {
+		t.Fatalf("Eval: %v, want a memory limit", err)
+	}
+	res, err := s.Eval(ctx, `return 1 + 1`)
+	if err != nil || len(res.Values) != 1 || res.Values[0] != int64(2) {
+		t.Fatalf("the session did not go on: %+v, %v", res, err)
+	}
+}

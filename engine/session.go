@@ -220,6 +220,7 @@ func (s *Session) exec(ctx context.Context, push func(L *lua.LState) int) ([]lua
 	defer func() {
 		s.rtCtx.set(s.base)
 		s.vmCtx.set(s.base)
+		r.rt.Memory = nil // the chunk's budget ends with it
 	}()
 
 	L := s.L
