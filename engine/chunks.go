@@ -84,6 +84,9 @@ func compileChunk(name string, src []byte) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
 	}
+	if err := checkNesting(name, src, chunk); err != nil {
+		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}
+	}
 	p, err := lua.Compile(guardJumpTargets(chunk), name)
 	if err != nil {
 		return nil, &lua.ApiError{Type: lua.ApiErrorSyntax, Object: lua.LString(err.Error()), Cause: err}

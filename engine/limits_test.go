@@ -244,3 +244,28 @@ func TestSessionMemoryLimit(t *testing.T) {
 		t.Fatalf("the session did not go on: %+v, %v", res, err)
 	}
 }
+
+// TestDeepSyntax: a chunk nested a million deep overflowed the Go stack in
+// the compiler (a fatal error); it is a syntax error now, for load and for
+// the script itself.
+func TestDeepSyntax(t *testing.T) {
+	o := mustRun(t, engine.Config{}, `
+local n = 100000
+for _, src in ipairs({
+  "return " .. string.rep("{", n) .. string.rep("}", n),
+  "return " .. string.rep("not ", n) .. "1",
+  string.rep("do ", 2000) .. string.rep("end ", 2000),
+}) do
+  local f, err = load(src)
+  print(f, err:match("too many syntax levels") ~= nil)
+end
+print(load("return " .. string.rep("{", 200) .. string.rep("}", 200)) ~= nil, load("return " .. string.rep("-", 900) .. "1") ~= nil)`)
+	if o.stdout != "nil\ttrue\nnil\ttrue\nnil\ttrue\ntrue\ttrue\n" {
+		t.Errorf("stdout %q", o.stdout)
+	}
+	src := "return " + strings.Repeat("{", 5000) + strings.Repeat("}", 5000)
+	o = runString(t, engine.Config{}, src)
+	if se := o.scriptErr(t); se.Kind != engine.KindSyntax || !strings.Contains(se.Message, "too many syntax levels") {
+		t.Errorf("%v (kind %q)", se, se.Kind)
+	}
+}
