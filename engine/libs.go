@@ -126,8 +126,8 @@ func (r *run) fixCoroutine(L *lua.LState) {
 	resume := co.RawGetString("resume")
 	// resume catches the errors of the coroutine, os.exit's included.
 	co.RawSetString("resume", L.NewFunction(func(L *lua.LState) int {
-		defer r.enterCoroutine(L)()
 		top := L.GetTop()
+		defer r.enterCoroutine(L, top-1)()
 		L.Push(resume)
 		for i := 1; i <= top; i++ {
 			L.Push(L.Get(i))

@@ -28,6 +28,11 @@ const (
 	// level holds a Go stack of its own, as each level of C calls does in
 	// Lua (whose C stack limit, LUAI_MAXCCALLS, is also 200).
 	maxCoroutineDepth = 200
+	// maxCoroutineArgs bounds the values passed to a coroutine in one
+	// resume: gopher-lua moves them one by one into a vararg frame, which
+	// for a million values ran for minutes, past any deadline. Lua 5.1's
+	// own C stack bound (LUAI_MAXCSTACK) is 8000.
+	maxCoroutineArgs = 1 << 13
 	// checkBytes is how many bytes a built-in copies between two looks at
 	// the run's context: about a millisecond of copying on a busy machine.
 	checkBytes = 1 << 20
@@ -50,6 +55,7 @@ func (r *run) limitLibs(L *lua.LState) {
 	str := L.GetGlobal("string").(*lua.LTable)
 	str.RawSetString("rep", L.NewFunction(r.strRep))
 	str.RawSetString("format", L.NewFunction(r.strFormat))
+	str.RawSetString("byte", L.NewFunction(r.strByte))
 	tab := L.GetGlobal("table").(*lua.LTable)
 	tab.RawSetString("concat", L.NewFunction(r.tableConcat))
 	L.SetGlobal("unpack", L.NewFunction(r.unpack))
@@ -193,6 +199,21 @@ func (r *run) unpack(L *lua.LState) int {
 	if n <= 0 || n > maxUnpack {
 		luart.Raise(L, luart.Errorf(luart.CodeInvalidArgument, op, "", "too many results to unpack (%d, at most %d)", uint64(j-i)+1, maxUnpack))
 	}
+	return r.pushMany(L, op, n, func(k int64) lua.LValue { return t.RawGetInt(int(i + k)) })
+}
+
+// pushMany pushes n values, value(k) for k in 0..n-1, growing the stack
+// once and looking at the run's context as it goes (gopher-lua grows the
+// stack 32 slots at a time, copying it each time: a million results took
+// minutes, past any deadline). n is at most maxUnpack, and asked of the
+// budget.
+func (r *run) pushMany(L *lua.LState, op string, n int64, value func(k int64) lua.LValue) int {
+	if n <= 0 {
+		return 0
+	}
+	if n > maxUnpack {
+		luart.Raise(L, luart.Errorf(luart.CodeInvalidArgument, op, "", "too many results (%d, at most %d)", uint64(n), maxUnpack))
+	}
 	r.rt.Reserve(L, op, n*valueSize, strconv.FormatInt(n, 10)+" results")
 	top := L.GetTop()
 	L.SetTop(top + int(n))
@@ -200,9 +221,30 @@ func (r *run) unpack(L *lua.LState) int {
 		if k%luart.CheckEvery == 0 {
 			r.rt.Check(L, op)
 		}
-		L.Replace(top+1+int(k), t.RawGetInt(int(i+k)))
+		L.Replace(top+1+int(k), value(k))
 	}
 	return int(n)
+}
+
+// strByte is Lua 5.1's string.byte(s [, i [, j]]): the bytes s[i..j], j
+// defaulting to i, negative positions counting from the end.
+func (r *run) strByte(L *lua.LState) int {
+	s := L.CheckString(1)
+	l := int64(len(s))
+	pos := func(p int64) int64 {
+		if p < 0 {
+			return l + p + 1
+		}
+		return p
+	}
+	i := pos(L.OptInt64(2, 1))
+	j := pos(L.OptInt64(3, i))
+	i = max(i, 1)
+	j = min(j, l)
+	if i > j {
+		return 0
+	}
+	return r.pushMany(L, "string.byte", j-i+1, func(k int64) lua.LValue { return lua.LNumber(s[i-1+k]) })
 }
 
 // coWrap is coroutine.wrap with the nesting bound of resume.
@@ -214,8 +256,8 @@ func (r *run) coWrap(wrap lua.LValue) lua.LGFunction {
 		fn := L.Get(-1)
 		L.Pop(1)
 		L.Push(L.NewFunction(func(L *lua.LState) int {
-			defer r.enterCoroutine(L)()
 			top := L.GetTop()
+			defer r.enterCoroutine(L, top)()
 			L.Push(fn)
 			for k := 1; k <= top; k++ {
 				L.Push(L.Get(k))
@@ -230,7 +272,10 @@ func (r *run) coWrap(wrap lua.LValue) lua.LGFunction {
 // enterCoroutine counts a coroutine resumed inside another; beyond
 // maxCoroutineDepth the run ends with memory_limit, as each level holds a
 // Go stack. The returned function leaves the level.
-func (r *run) enterCoroutine(L *lua.LState) func() {
+func (r *run) enterCoroutine(L *lua.LState, nargs int) func() {
+	if nargs > maxCoroutineArgs {
+		luart.Raise(L, luart.Errorf(luart.CodeInvalidArgument, "coroutine.resume", "", "too many values passed to a coroutine (%d, at most %d)", nargs, maxCoroutineArgs))
+	}
 	if r.coDepth >= maxCoroutineDepth {
 		err := &luart.MemoryError{Op: "coroutine.resume", What: fmt.Sprintf("coroutines nested more than %d deep", maxCoroutineDepth)}
 		r.stopMemory(err)

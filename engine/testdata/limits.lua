@@ -84,3 +84,19 @@ local function nest(n)
   return coroutine.wrap(function() return nest(n - 1) end)()
 end
 assert.eq(nest(150), "bottom")
+
+-- string.byte: Lua 5.1's positions, many results at once.
+assert.eq({string.byte("abc")}, {97})
+assert.eq({string.byte("abc", 2)}, {98})
+assert.eq({string.byte("abc", 1, -1)}, {97, 98, 99})
+assert.eq({string.byte("abc", -2, 10)}, {98, 99})
+assert.eq(select("#", string.byte("abc", 3, 2)), 0)
+assert.eq(select("#", string.byte("", 1)), 0)
+assert.eq(select("#", string.byte(string.rep("x", 1e5), 1, -1)), 1e5)
+
+-- Many values into and out of a coroutine.
+local co = coroutine.wrap(function(...) return select("#", ...) end)
+assert.eq(co(unpack({}, 1, 8192)), 8192)
+err = assert.error(function() return co(unpack({}, 1, 1e5)) end, "invalid_argument")
+assert.match(tostring(err), "too many values passed to a coroutine")
+err = assert.error(function() return coroutine.resume(coroutine.create(print), unpack({}, 1, 1e5)) end, "invalid_argument")
