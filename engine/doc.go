@@ -37,8 +37,10 @@
 // Memory. Config.MaxMemory is a run's budget (DefaultMaxMemory, 256 MiB,
 // when zero; none when negative). gopher-lua has no allocator hook, so the
 // budget is kept two ways. The built-ins that allocate in proportion to an
-// argument (string.rep, string.format, table.concat, unpack, io.read(n))
-// compute the size first and refuse one that would take the run over; a
+// argument (string.rep, string.format, string.byte, table.concat, unpack,
+// io.read(n) and "*a", strings.split and strings.join) compute the size
+// first, or grow within the budget, and refuse what would take the run
+// over; a
 // process-wide sampler (luart.Budget) reads the Go heap every 10 ms and
 // stops a run whose growth is over. Either way the run ends with an error
 // of code memory_limit (Kind KindMemory, ExitMemory, errors.Is
@@ -74,6 +76,12 @@
 //
 // Coroutines resumed inside one another more than 200 deep end the run
 // with memory_limit whatever the budget: each level holds a Go stack.
+// Other bounds of the same kind are plain errors of code invalid_argument:
+// at most 1,048,576 results from unpack or string.byte, 8,192 values
+// passed to a coroutine at once, format widths and precisions of two
+// digits (as in Lua); and a chunk (a script, or what load compiles) may
+// nest at most 1000 syntax levels (blocks, expressions), a syntax error
+// beyond: gopher-lua's compiler recurses once per level on the Go stack.
 //
 // Time. The VM checks the run's context before every instruction; the
 // built-ins above also check it every thousand items or megabyte, so none
