@@ -199,6 +199,45 @@ func BenchmarkKVLoop(b *testing.B) {
 	b.ReportMetric(float64(goCPU.Nanoseconds())/pairs, "go-cpu-ns/pair")
 }
 
+// BenchmarkKVLoopBudget runs the Lua loop of BenchmarkKVLoop with a
+// memory budget (luart.Budget: its heap sampler running, the run's
+// context cancelable by it) and without, alternating in rounds of 1,000
+// pairs; budget-ratio is budget-time / none-time, 1 when the budget costs
+// nothing.
+func BenchmarkKVLoopBudget(b *testing.B) {
+	eps := benchEndpoints(b)
+	r := newBenchRun(b, eps)
+	defer r.close()
+	fn := r.compile(b, kvLoopSrc)
+	r.call(b, fn, lua.LString("bench/budget/"), lua.LNumber(1), lua.LNumber(200))
+	baseCtx := r.rt.Ctx
+	const round = 1000
+	var withTime, withoutTime time.Duration
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		for i := 1; i <= 10000; i += round {
+			ctx, stop := context.WithCancelCause(baseCtx)
+			r.rt.Ctx, r.rt.Memory = ctx, luart.StartBudget(256<<20, stop)
+			t0 := time.Now()
+			r.call(b, fn, lua.LString("bench/budget/"), lua.LNumber(i), lua.LNumber(i+round-1))
+			t1 := time.Now()
+			r.rt.Memory.End()
+			stop(nil)
+			r.rt.Ctx, r.rt.Memory = baseCtx, nil
+			t2 := time.Now()
+			r.call(b, fn, lua.LString("bench/none/"), lua.LNumber(i), lua.LNumber(i+round-1))
+			t3 := time.Now()
+			withTime += t1.Sub(t0)
+			withoutTime += t3.Sub(t2)
+		}
+	}
+	b.StopTimer()
+	pairs := float64(b.N) * 10000
+	b.ReportMetric(float64(withTime.Nanoseconds())/pairs, "budget-ns/pair")
+	b.ReportMetric(float64(withoutTime.Nanoseconds())/pairs, "none-ns/pair")
+	b.ReportMetric(float64(withTime)/float64(withoutTime), "budget-ratio")
+}
+
 const watchSrc = `
 local prefix, total = ...
 local n, last = 0, 0

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etcdscript/etcdscript/luart"
 )
 
 func TestChunkCache(t *testing.T) {
@@ -84,5 +86,29 @@ func TestFixTForLoops(t *testing.T) {
 	}
 	if inner.Code[1] != op(jmp, 0) {
 		t.Errorf("nested function: code[1] = %#x, want a jump of 0", inner.Code[1])
+	}
+}
+
+// TestGuardPanic: a Go panic inside a library function, caught by pcall,
+// is an error object of code internal with a one-line message, not the
+// panic's text.
+func TestGuardPanic(t *testing.T) {
+	L := lua.NewState()
+	defer L.Close()
+	lib := L.NewTable()
+	lib.RawSetString("explode", L.NewFunction(func(L *lua.LState) int { panic("host bug\nsecond line") }))
+	lib.RawSetString("fail", L.NewFunction(func(L *lua.LState) int { L.RaiseError("plain error"); return 0 }))
+	guardFuncs(lib)
+	L.SetGlobal("lib", lib)
+	L.SetGlobal("pcall", L.NewFunction(luart.Pcall))
+	err := L.DoString(`
+local ok, err = pcall(lib.explode)
+assert(not ok)
+assert(err.code == "internal", tostring(err))
+assert(tostring(err) == "internal error in a Go function: host bug", tostring(err))
+ok, err = pcall(lib.fail)
+assert(not ok and type(err) == "string" and err:find("plain error"), tostring(err))`)
+	if err != nil {
+		t.Fatal(err)
 	}
 }

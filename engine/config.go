@@ -17,6 +17,9 @@ import (
 // zero, as the CLI's --command-timeout does.
 const DefaultCallTimeout = 5 * time.Second
 
+// DefaultMaxMemory is a run's memory budget when Config.MaxMemory is zero.
+const DefaultMaxMemory = 256 << 20
+
 // ErrInvalidConfig is wrapped by the errors New returns for a Config it
 // cannot use.
 var ErrInvalidConfig = errors.New("engine: invalid config")
@@ -80,6 +83,15 @@ type Config struct {
 	// it (the CLI's --timeout). Zero means no bound beyond the context
 	// given to the run.
 	Timeout time.Duration
+
+	// MaxMemory is the run's memory budget in bytes (the CLI's
+	// --max-memory): a run that grows the process heap by more ends with
+	// an error of code memory_limit and ExitMemory, which pcall cannot
+	// catch, while the host and its other runs go on. Zero means
+	// DefaultMaxMemory, a negative value no budget. The package
+	// documentation says how the budget is measured and what overshoot is
+	// possible.
+	MaxMemory int64
 
 	// CallTimeout bounds each single etcd call (--command-timeout); watches,
 	// keepalives, locks and etcd.wait are not bound by it. Zero means
@@ -169,4 +181,15 @@ func (c *Config) callTimeout() time.Duration {
 		return 0
 	}
 	return c.CallTimeout
+}
+
+// maxMemory is the budget a run gets, 0 for none.
+func (c *Config) maxMemory() int64 {
+	switch {
+	case c.MaxMemory == 0:
+		return DefaultMaxMemory
+	case c.MaxMemory < 0:
+		return 0
+	}
+	return c.MaxMemory
 }

@@ -29,6 +29,75 @@
 // loop; it is also the context of every etcd call (each further bounded by
 // Config.CallTimeout), so it stops a call that waits on the network.
 //
+// # Limits
+//
+// A script is untrusted input: whatever it does, its run ends within its
+// deadline and its memory budget, and the host and its other runs go on.
+//
+// Memory. Config.MaxMemory is a run's budget (DefaultMaxMemory, 256 MiB,
+// when zero; none when negative). gopher-lua has no allocator hook, so the
+// budget is kept two ways. The built-ins that allocate in proportion to an
+// argument (string.rep, string.format, string.byte, table.concat, unpack,
+// io.read(n) and "*a", strings.split and strings.join) compute the size
+// first, or grow within the budget, and refuse what would take the run
+// over; a
+// process-wide sampler (luart.Budget) reads the Go heap every 10 ms and
+// stops a run whose growth is over. Either way the run ends with an error
+// of code memory_limit (Kind KindMemory, ExitMemory, errors.Is
+// luart.ErrMemoryLimit) that pcall cannot catch: its context is canceled,
+// so no Lua code of the run executes after it, as with a timeout.
+//
+// Attribution. A run is charged the growth of the whole process's heap
+// since it started, measured from the live heap of the last collection
+// before its start: the Go runtime cannot tell which goroutine holds what.
+// So no run can grow the process by more than its budget, and a run may
+// be charged for what another run, or the host, allocated meanwhile. When
+// a run is over, the sampler stops the youngest run charged at least half
+// its budget (the youngest that saw most of the growth; maybe not the one
+// over), waits for it to end, collects the garbage and judges the others
+// again: a long-lived run survives a younger one that blows up, a run
+// started after the growth is not stopped for it, but an idle run may be
+// stopped for an older one's growth. Before stopping a run on a sample
+// the sampler forces a collection (at most ten a second) unless the last
+// collection already found the heap over, so garbage does not count. A
+// built-in refuses a request that alone is over the budget, or that is
+// large (a sixteenth of the budget or more) and would take the run's
+// live charge over; smaller ones are left to the sampler.
+//
+// Overshoot. The heap can go past a budget by what the run allocates
+// between two samples (10 ms) and while the sampler collects, and by one
+// VM instruction: `..`, a table constructor or a table's growth is done
+// by the VM in one step and cannot be refused, so `s = s .. s` can
+// allocate twice the string before the run sees it was stopped. The run
+// may also be charged for what was allocated, not yet collected, just
+// before it started (up to one collection cycle's worth). The budget
+// bounds the heap, not the process's RSS. debug.SetMemoryLimit is not
+// used: it is the host's.
+//
+// Coroutines resumed inside one another more than 200 deep end the run
+// with memory_limit whatever the budget: each level holds a Go stack.
+// Other bounds of the same kind are plain errors of code invalid_argument:
+// at most 1,048,576 results from unpack or string.byte, 8,192 values
+// passed to a coroutine at once, format widths and precisions of two
+// digits (as in Lua); and a chunk (a script, or what load compiles) may
+// nest at most 1000 syntax levels (blocks, expressions), a syntax error
+// beyond: gopher-lua's compiler recurses once per level on the Go stack.
+//
+// Time. The VM checks the run's context before every instruction; the
+// built-ins above also check it every thousand items or megabyte, so none
+// keeps a run past its deadline by more than a few milliseconds of work.
+//
+// Values. Tables nested deeper than MaxValueDepth (1000) levels are not
+// converted for the host: Result.Values and Session results fail with
+// ErrValueTooDeep (code invalid_argument), GoValue cuts them with
+// "<too deep>"; the conversion checks the run's context too.
+//
+// Go panics. A Go panic in a library function becomes an error object of
+// code internal with a one-line message (pcall catches it); uncaught, or
+// from any other Go function, it ends the run with a ScriptError of code
+// internal whose GoStack holds the Go stack for a developer; Message and
+// Traceback never show it.
+//
 // # What scripts reach
 //
 // print, io.write and io.stdout/io.stderr write to Config.Stdout and
@@ -61,13 +130,15 @@
 //
 // Result.ExitCode follows LUA_API.md section 2: ExitOK, ExitError for an
 // uncaught error, ExitConnect when no etcd endpoint could be reached,
-// ExitSyntax, ExitInterrupted after a cancel, ExitIO, ExitTimeout, or the n
-// of os.exit(n). Any exit code but 0 comes with a *ScriptError: its Kind,
-// `FILE:LINE: message`, the Lua traceback, the error object's code, and
-// Unwrap to the Go cause (errors.Is(err, context.DeadlineExceeded) after a
-// timeout; the client's error, such as rpctypes.ErrCompacted, after a
-// failed etcd call). A Go panic in a function the script called ends the
-// run with a ScriptError carrying the Go stack, never the host. The main
+// ExitSyntax, ExitInterrupted after a cancel, ExitIO, ExitTimeout,
+// ExitMemory over the memory budget, or the n of os.exit(n). Any exit code
+// but 0 comes with a *ScriptError: its Kind, `FILE:LINE: message`, the Lua
+// traceback, the error object's code, and Unwrap to the Go cause
+// (errors.Is(err, context.DeadlineExceeded) after a timeout,
+// errors.Is(err, luart.ErrMemoryLimit) over the budget; the client's
+// error, such as rpctypes.ErrCompacted, after a failed etcd call). A Go
+// panic in a function the script called ends the run with a ScriptError
+// of code internal (its Go stack in GoStack), never the host. The main
 // chunk's return values come back as Go values (GoValue).
 //
 // A script that indexes the nil an etcd call returned (etcd.get of a

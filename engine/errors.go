@@ -23,6 +23,9 @@ const (
 	// KindTimeout: the run's Timeout, or the deadline of its context,
 	// passed.
 	KindTimeout Kind = "timeout"
+	// KindMemory: the run went over its memory budget (Config.MaxMemory);
+	// Code is memory_limit, errors.Is(err, luart.ErrMemoryLimit) holds.
+	KindMemory Kind = "memory"
 	// KindCanceled: the run's context was canceled.
 	KindCanceled Kind = "canceled"
 	// KindExit: the script called os.exit with a code other than 0.
@@ -46,9 +49,12 @@ type ScriptError struct {
 	// File is empty and Line 0 when unknown.
 	File string
 	Line int
-	// Traceback is the Lua stack traceback at the error; for a Go panic it
-	// starts with the Go stack of the panicking goroutine.
+	// Traceback is the Lua stack traceback at the error.
 	Traceback string
+	// GoStack is, for a Go panic in a function the script called, the Go
+	// stack of the panic: for a developer (the CLI prints it only with
+	// --debug), never for a script's user. Empty otherwise.
+	GoStack string
 	// Code is the error code of the error object the script raised (an
 	// etcd call's failure, an invalid argument), such as "compacted" or
 	// "invalid_argument"; empty for other errors.

@@ -12,6 +12,7 @@ const (
 	ExitIO          = 6   // the script could not be read
 	ExitTimeout     = 11  // the run's Timeout (or its context's deadline) passed
 	ExitMigration   = 12  // a migration was refused
+	ExitMemory      = 13  // the run went over its memory budget (Config.MaxMemory)
 	ExitUsage       = 128 // bad command-line arguments
 )
 

@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/etcdscript/etcdscript/luart"
 )
 
 // stream is io.stdin, io.stdout or io.stderr of a run: the engine's reader
@@ -16,6 +20,7 @@ type stream struct {
 	name string
 	w    io.Writer     // nil when not writable
 	r    *bufio.Reader // nil when not readable
+	rt   *luart.Runtime
 }
 
 // streamMetaKey names the stream metatable in the registry.
@@ -50,7 +55,7 @@ func (r *run) ioModule(L *lua.LState) *lua.LTable {
 	}
 	stdout := newStream(&stream{name: "stdout", w: r.rt.StdoutWriter()})
 	stderr := newStream(&stream{name: "stderr", w: r.rt.StderrWriter()})
-	stdin := newStream(&stream{name: "stdin", r: r.stdin})
+	stdin := newStream(&stream{name: "stdin", r: r.stdin, rt: r.rt})
 	lib := &ioLib{r: r, orig: orig, out: stdout, in: stdin}
 
 	t := L.CreateTable(0, 14)
@@ -299,19 +304,17 @@ func (s *stream) read(L *lua.LState, from int) int {
 func (s *stream) readOne(L *lua.LState, i int) (lua.LValue, error) {
 	switch f := L.Get(i).(type) {
 	case lua.LNumber:
-		size := int(f)
-		if size <= 0 {
+		if f < 1 {
 			if _, err := s.r.Peek(1); err != nil {
 				return lua.LNil, eofNil(err)
 			}
 			return lua.LString(""), nil
 		}
-		buf := make([]byte, size)
-		n, err := io.ReadFull(s.r, buf)
-		if n == 0 {
+		buf, err := s.readN(L, float64(f))
+		if len(buf) == 0 {
 			return lua.LNil, eofNil(err)
 		}
-		return lua.LString(buf[:n]), nil
+		return lua.LString(buf), nil
 	case lua.LString:
 		switch strings.TrimPrefix(string(f), "*") {
 		case "l", "L":
@@ -324,14 +327,38 @@ func (s *stream) readOne(L *lua.LState, i int) (lua.LValue, error) {
 			}
 			return lua.LString(line), nil
 		case "a":
-			b, err := io.ReadAll(s.r)
-			return lua.LString(b), err
+			// As io.read(n) with no n: the buffer grows within the budget.
+			b, err := s.readN(L, math.Inf(1))
+			return lua.LString(b), eofNil(err)
 		case "n":
 			return s.readNumber()
 		}
 	}
 	L.ArgError(i, "invalid format")
 	return lua.LNil, nil
+}
+
+// readChunk is the first buffer of io.read(n); each later one doubles it.
+const readChunk = 64 << 10
+
+// readN reads up to n bytes for io.read(n). Its buffer grows as the bytes
+// come, each growth asked of the run's memory budget first, rather than
+// being allocated at n up front: io.read(2^40) on a short input reads the
+// input, and on an endless one ends the run with memory_limit.
+func (s *stream) readN(L *lua.LState, n float64) ([]byte, error) {
+	var buf []byte
+	for float64(len(buf)) < n {
+		grow := int(math.Min(n-float64(len(buf)), float64(max(len(buf), readChunk))))
+		size := len(buf) + grow
+		s.rt.Reserve(L, "io.read", int64(size), "a read of "+luart.FormatSize(int64(size)))
+		buf = slices.Grow(buf, grow)[:size]
+		got, err := io.ReadFull(s.r, buf[size-grow:])
+		buf = buf[:size-grow+got]
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 // readNumber reads a number after optional white space, or returns nil

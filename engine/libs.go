@@ -39,6 +39,7 @@ func (r *run) openLibs(L *lua.LState) {
 	r.fixMath(L)
 	r.fixCoroutine(L)
 	r.fixDebug(L)
+	r.limitLibs(L)
 	r.setModule(L, "io", r.ioModule(L))
 	r.setModule(L, "os", r.osModule(L))
 }
@@ -126,6 +127,7 @@ func (r *run) fixCoroutine(L *lua.LState) {
 	// resume catches the errors of the coroutine, os.exit's included.
 	co.RawSetString("resume", L.NewFunction(func(L *lua.LState) int {
 		top := L.GetTop()
+		defer r.enterCoroutine(L, top-1)()
 		L.Push(resume)
 		for i := 1; i <= top; i++ {
 			L.Push(L.Get(i))

@@ -32,7 +32,14 @@ func (r *run) outcome(L *lua.LState, err error) *ScriptError {
 	se := r.describe(L, err)
 	if cerr := r.runCtx.Err(); cerr != nil {
 		se.cause = cerr
-		if errors.Is(cerr, context.DeadlineExceeded) {
+		if cause := context.Cause(r.runCtx); errors.Is(cause, luart.ErrMemoryLimit) {
+			if se.Code != luart.CodeMemoryLimit {
+				// Not the error object of the built-in that refused,
+				// which names itself: what the VM raised on the stop.
+				se.Message = cause.Error()
+			}
+			se.Kind, se.ExitCode, se.Code, se.cause = KindMemory, ExitMemory, luart.CodeMemoryLimit, cause
+		} else if errors.Is(cerr, context.DeadlineExceeded) {
 			se.Kind, se.ExitCode, se.Code = KindTimeout, ExitTimeout, luart.CodeScriptTimeout
 			se.Message = "script timeout"
 			if t := r.e.cfg.Timeout; t > 0 {
@@ -53,8 +60,18 @@ func (r *run) describe(L *lua.LState, err error) *ScriptError {
 	se := &ScriptError{Kind: KindRuntime, ExitCode: ExitError, cause: err}
 	var ae *lua.ApiError
 	if !errors.As(err, &ae) {
-		// An error of the event loop itself, not of Lua code.
+		// An error of the event loop itself, or of the conversion of the
+		// results, not of Lua code.
 		se.Message = err.Error()
+		var le *luart.Error
+		switch {
+		case errors.As(err, &le):
+			se.Code = le.Code
+		case errors.Is(err, ErrValueTooDeep):
+			se.Code = luart.CodeInvalidArgument
+		default:
+			se.Code = luart.CodeInternal
+		}
 		return se
 	}
 	se.Traceback = ae.StackTrace
@@ -78,7 +95,11 @@ func (r *run) describe(L *lua.LState, err error) *ScriptError {
 		se.Message = formatValue(L, ae.Object)
 	}
 	if ae.Type == lua.ApiErrorPanic {
-		se.Message = "panic in a Go function: " + se.Message
+		// A bug of ours, not of the script: one line and the code for
+		// the user, the Go stack kept apart for a developer.
+		se.Code = luart.CodeInternal
+		se.Message = "internal error in a Go function: " + firstLine(se.Message)
+		se.GoStack, se.Traceback = splitGoStack(ae.StackTrace)
 	}
 	if !positioned {
 		se.File, se.Line, _ = tracebackPos(ae.StackTrace)
@@ -206,3 +227,22 @@ var dumpOptions = luart.RenderOptions{Depth: 3, Items: 20, Other: func(v lua.LVa
 
 // dumpTable writes t as a Lua constructor with sorted keys.
 func dumpTable(t *lua.LTable) string { return luart.Render(t, dumpOptions) }
+
+// firstLine returns s up to its first newline.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// splitGoStack splits the traceback gopher-lua records for a Go panic into
+// the Go stack it starts with and the Lua traceback after it.
+func splitGoStack(tb string) (goStack, luaTrace string) {
+	i := strings.Index(tb, "stack traceback:")
+	if i < 0 {
+		if strings.HasPrefix(tb, "goroutine ") {
+			return tb, ""
+		}
+		return "", tb
+	}
+	return strings.TrimSpace(tb[:i]), tb[i:]
+}

@@ -43,6 +43,12 @@ type run struct {
 	exited    bool
 	exitCode  int
 
+	// stopMemory ends the run with memory_limit (its cause, a
+	// *luart.MemoryError); coDepth counts coroutines resumed inside one
+	// another (see enterCoroutine).
+	stopMemory context.CancelCauseFunc
+	coDepth    int
+
 	// initPath is the package.path the run started with; a script that
 	// changes it (outside a sandbox) makes require follow its own path.
 	initPath string
@@ -69,12 +75,23 @@ func (e *Engine) run(ctx context.Context, name, dir string, src []byte, args []s
 		return &Result{ExitCode: ExitSyntax}, syntaxError(err)
 	}
 
+	// The budget ends last, once the state is closed: until then the
+	// run's memory is not garbage, and the sampler must not charge it to
+	// other runs.
+	budgetCtx, stopBudget := context.WithCancelCause(ctx)
+	defer stopBudget(nil)
+	var budget *luart.Budget
+	if limit := e.cfg.maxMemory(); limit > 0 {
+		budget = luart.StartBudget(limit, stopBudget)
+		defer budget.End()
+	}
+
 	var runCtx context.Context
 	var cancelRun context.CancelFunc
 	if e.cfg.Timeout > 0 {
-		runCtx, cancelRun = context.WithTimeout(ctx, e.cfg.Timeout)
+		runCtx, cancelRun = context.WithTimeout(budgetCtx, e.cfg.Timeout)
 	} else {
-		runCtx, cancelRun = context.WithCancel(ctx)
+		runCtx, cancelRun = context.WithCancel(budgetCtx)
 	}
 	defer cancelRun()
 	vmCtx, stopVM := context.WithCancel(runCtx)
@@ -88,6 +105,8 @@ func (e *Engine) run(ctx context.Context, name, dir string, src []byte, args []s
 		vmCtx:  vmCtx,
 		stopVM: stopVM,
 		pcg:    rand.NewPCG(rand.Uint64(), rand.Uint64()),
+
+		stopMemory: stopBudget,
 	}
 	r.rng = rand.New(r.pcg)
 	stdin := e.cfg.Stdin
@@ -108,6 +127,7 @@ func (e *Engine) run(ctx context.Context, name, dir string, src []byte, args []s
 		Getenv:      e.cfg.Getenv,
 		Classify:    classify,
 		Loop:        luart.NewLoop(),
+		Memory:      budget,
 	}
 	r.mod = bindings.New(r.rt, e.backend(r))
 
@@ -127,7 +147,10 @@ func (e *Engine) run(ctx context.Context, name, dir string, src []byte, args []s
 		res.ExitCode = r.exitCode
 	}
 	if se == nil && !r.exited {
-		res.Values = goValues(values)
+		if res.Values, err = r.convertValues(values); err != nil {
+			se = r.outcome(L, err)
+			res.ExitCode = se.ExitCode
+		}
 	}
 
 	// The module's cleanup (unlocking, revoking session leases) runs

@@ -276,8 +276,16 @@ func TestGoPanicInModule(t *testing.T) {
 	if !strings.Contains(se.Message, "nil pointer dereference") {
 		t.Errorf("message %q does not name the panic", se.Message)
 	}
-	if !strings.Contains(se.Traceback, "goroutine") || !strings.Contains(se.Traceback, "stack traceback:") {
-		t.Errorf("traceback lacks the Go stack or the Lua one:\n%s", se.Traceback)
+	// The user gets one line with a code and the Lua traceback; the Go
+	// stack is kept apart, for a developer.
+	if strings.Contains(se.Message, "\n") || se.Code != luart.CodeInternal {
+		t.Errorf("message %q code %q, want one line with code internal", se.Message, se.Code)
+	}
+	if !strings.Contains(se.Traceback, "stack traceback:") || strings.Contains(se.Traceback, "goroutine") || strings.Contains(se.Traceback, ".go:") {
+		t.Errorf("traceback is not the Lua one alone:\n%s", se.Traceback)
+	}
+	if !strings.Contains(se.GoStack, "goroutine") || !strings.Contains(se.GoStack, ".go:") {
+		t.Errorf("GoStack lacks the Go stack:\n%s", se.GoStack)
 	}
 	if se.File != "test.lua" || se.Line != 2 {
 		t.Errorf("position %s:%d, want test.lua:2", se.File, se.Line)

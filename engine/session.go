@@ -168,7 +168,12 @@ func (s *Session) Eval(ctx context.Context, src string) (*EvalResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &EvalResult{Values: goValues(values)}
+	// The session's own context: the chunk's is over once exec returns.
+	conv, err := goValuesContext(s.base, values)
+	if err != nil {
+		return nil, &ScriptError{Kind: KindRuntime, ExitCode: ExitError, Code: luart.CodeInvalidArgument, Message: err.Error(), cause: err}
+	}
+	res := &EvalResult{Values: conv}
 	for _, v := range values {
 		res.Text = append(res.Text, s.render(v))
 	}
@@ -182,7 +187,16 @@ func (s *Session) Eval(ctx context.Context, src string) (*EvalResult, error) {
 func (s *Session) exec(ctx context.Context, push func(L *lua.LState) int) ([]lua.LValue, error, bool, int) {
 	// The chunk's context: the session's, bounded by Config.Timeout and by
 	// ctx's deadline, and canceled when ctx is canceled while Eval runs.
-	lineCtx, cancel := context.WithCancel(s.base)
+	causeCtx, stopCause := context.WithCancelCause(s.base)
+	s.cancels = append(s.cancels, func() { stopCause(nil) })
+	var budget *luart.Budget
+	if limit := s.e.cfg.maxMemory(); limit > 0 {
+		// The budget is the chunk's: what the session held before it
+		// is not charged to it.
+		budget = luart.StartBudget(limit, stopCause)
+		defer budget.End()
+	}
+	lineCtx, cancel := context.WithCancel(causeCtx)
 	s.cancels = append(s.cancels, cancel)
 	if t := s.e.cfg.Timeout; t > 0 {
 		lineCtx, cancel = context.WithTimeout(lineCtx, t)
@@ -200,11 +214,13 @@ func (s *Session) exec(ctx context.Context, push func(L *lua.LState) int) ([]lua
 
 	r := s.r
 	r.runCtx, r.vmCtx, r.stopVM = lineCtx, vmCtx, stopVM
+	r.stopMemory, r.rt.Memory = stopCause, budget
 	s.rtCtx.set(lineCtx)
 	s.vmCtx.set(vmCtx)
 	defer func() {
 		s.rtCtx.set(s.base)
 		s.vmCtx.set(s.base)
+		r.rt.Memory = nil // the chunk's budget ends with it
 	}()
 
 	L := s.L

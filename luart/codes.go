@@ -23,6 +23,8 @@ const (
 	CodeInvalidArgument  = "invalid_argument"
 	CodeLockTimeout      = "lock_timeout"
 	CodeScriptTimeout    = "script_timeout"
+	CodeMemoryLimit      = "memory_limit"
+	CodeIOError          = "io_error"
 	CodeInternal         = "internal"
 )
 
@@ -33,7 +35,8 @@ func Codes() []string {
 		CodeFutureRevision, CodeEmptyKey, CodeKeyNotFound, CodeTooManyOps,
 		CodeDuplicateKey, CodeRequestTooLarge, CodeLeaseNotFound, CodeAuthFailed,
 		CodePermissionDenied, CodeInvalidAuthToken, CodeNoLeader,
-		CodeInvalidArgument, CodeLockTimeout, CodeScriptTimeout, CodeInternal,
+		CodeInvalidArgument, CodeLockTimeout, CodeScriptTimeout,
+		CodeMemoryLimit, CodeIOError, CodeInternal,
 	}
 }
 

@@ -15,6 +15,9 @@
 //     function and the argument, cheap enough for the hot path of every call;
 //   - Loop, the event loop that carries results of other goroutines (watch
 //     events, lease losses) to the script's single Lua thread;
+//   - Budget, a run's memory budget, kept by a process-wide heap sampler,
+//     with Runtime.Reserve for built-ins to ask before they allocate and
+//     Runtime.Check for long ones to look at the run's deadline;
 //   - Progress, a terminal progress bar that stays silent off a terminal
 //     (TerminalWriter lets a wrapping writer say it stands for one);
 //   - NoteNil and NilHint, which name the call whose nil result a script

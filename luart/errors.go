@@ -3,6 +3,9 @@ package luart
 import (
 	"context"
 	"errors"
+	"io"
+	"io/fs"
+	"os"
 	"strconv"
 
 	lua "github.com/yuin/gopher-lua"
@@ -88,16 +91,38 @@ func (rt *Runtime) NewError(op, key string, err error) *Error {
 	if code == "" {
 		code = CodeInternal
 	}
+	if code == CodeInternal && isIOError(err) {
+		code = CodeIOError
+	}
 	e := &Error{Code: code, Message: errorMessage(err), Op: op, Key: key, Retryable: retryable, Cause: err}
+	if errors.Is(err, ErrMemoryLimit) {
+		e.Code, e.Retryable = CodeMemoryLimit, false
+	}
 	if code == CodeCanceled || code == CodeDeadlineExceeded {
-		switch rt.Context().Err() {
-		case context.DeadlineExceeded:
+		ctx := rt.Context()
+		cause := context.Cause(ctx)
+		switch {
+		case errors.Is(cause, ErrMemoryLimit):
+			e.Code, e.Message, e.Retryable, e.Cause = CodeMemoryLimit, cause.Error(), false, cause
+		case ctx.Err() == context.DeadlineExceeded:
 			e.Code, e.Message, e.Retryable = CodeScriptTimeout, "script timeout", false
-		case context.Canceled:
+		case ctx.Err() == context.Canceled:
 			e.Code, e.Message, e.Retryable = CodeCanceled, "canceled", false
 		}
 	}
 	return e
+}
+
+// isIOError reports whether err is a failure of the file system or of a
+// stream: those get io_error rather than internal.
+func isIOError(err error) bool {
+	var pe *fs.PathError
+	var le *os.LinkError
+	var se *os.SyscallError
+	return errors.As(err, &pe) || errors.As(err, &le) || errors.As(err, &se) ||
+		errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrExist) ||
+		errors.Is(err, fs.ErrPermission) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, io.ErrShortWrite) || errors.Is(err, os.ErrClosed)
 }
 
 // errorMessage words the bare context errors the way LUA_API.md shows them

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -206,8 +207,8 @@ func TestIsRetryable(t *testing.T) {
 
 func TestCodes(t *testing.T) {
 	codes := luart.Codes()
-	if len(codes) != 19 {
-		t.Fatalf("%d codes, LUA_API.md lists 19", len(codes))
+	if len(codes) != 21 {
+		t.Fatalf("%d codes, LUA_API.md lists 21", len(codes))
 	}
 	for _, c := range codes {
 		if !luart.IsCode(c) {
@@ -216,5 +217,20 @@ func TestCodes(t *testing.T) {
 	}
 	if luart.IsCode("nope") {
 		t.Error(`IsCode("nope")`)
+	}
+}
+
+// TestIOErrorCode: file-system errors classify as io_error, not internal.
+func TestIOErrorCode(t *testing.T) {
+	rt := &luart.Runtime{}
+	_, err := os.Open("/nonexistent/etcdscript")
+	if e := rt.NewError("fs.read", "", err); e.Code != luart.CodeIOError {
+		t.Errorf("code %q, want io_error", e.Code)
+	}
+	if e := rt.NewError("x", "", errors.New("other")); e.Code != luart.CodeInternal {
+		t.Errorf("code %q, want internal", e.Code)
+	}
+	if e := rt.NewError("x", "", &luart.MemoryError{Budget: 1, What: "it"}); e.Code != luart.CodeMemoryLimit {
+		t.Errorf("code %q, want memory_limit", e.Code)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	lua "github.com/yuin/gopher-lua"
 )
 
 // Runtime is what one script run shares with the Go functions it calls. The
@@ -47,6 +49,10 @@ type Runtime struct {
 	// Now returns the current time for log lines and time.now. Nil means
 	// time.Now; tests set it to get stable output.
 	Now func() time.Time
+
+	// Memory is the run's memory budget; nil means none. Built-ins that
+	// allocate in proportion to an argument ask it first (Reserve).
+	Memory *Budget
 }
 
 // Context returns the run's context, never nil.
@@ -109,4 +115,34 @@ func (rt *Runtime) TimeNow() time.Time {
 		return time.Now()
 	}
 	return rt.Now()
+}
+
+// Reserve is called by a built-in before it allocates n bytes in one go:
+// when that would take the run over its memory budget, the run is stopped
+// and a memory_limit error object is raised for op. what names the request
+// in the message ("a string of 2^40 bytes"). Without a budget it does
+// nothing: the caller still bounds n by what the process can address.
+func (rt *Runtime) Reserve(L *lua.LState, op string, n int64, what string) {
+	if rt == nil || rt.Memory == nil {
+		return
+	}
+	if err := rt.Memory.Reserve(n, op, what); err != nil {
+		Raise(L, &Error{Code: CodeMemoryLimit, Op: op, Message: err.(*MemoryError).Message(), Cause: err})
+	}
+}
+
+// CheckEvery is how many items (or, for byte-wise work, KiB) a long
+// built-in handles between two looks at the run's context: a look costs
+// a few nanoseconds, and a thousand items take well under a millisecond.
+const CheckEvery = 1024
+
+// Check raises the error of a run that is over (script_timeout, canceled
+// or memory_limit) for op, and returns when the run may go on. Long
+// built-ins call it every CheckEvery items: the VM only looks at the
+// context between instructions.
+func (rt *Runtime) Check(L *lua.LState, op string) {
+	ctx := rt.Context()
+	if err := ctx.Err(); err != nil {
+		Raise(L, rt.NewError(op, "", err))
+	}
 }

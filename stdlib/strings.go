@@ -1,6 +1,7 @@
 package stdlib
 
 import (
+	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -18,23 +19,44 @@ import (
 //	strings.has_prefix(s, prefix) -> bool
 //	strings.has_suffix(s, suffix) -> bool
 //	strings.join(t, sep) -> string         t an array of strings or numbers; sep defaults to ""
+//
+// split and join, whose results can be far larger than their arguments,
+// ask the run's memory budget first (memory_limit when over it).
 func Strings(rt *luart.Runtime) lua.LGFunction {
 	return loader(func(L *lua.LState) *lua.LTable {
 		return moduleTable(L, map[string]lua.LGFunction{
-			"split":      stringsSplit,
+			"split":      func(L *lua.LState) int { return stringsSplit(L, rt) },
 			"trim":       stringsTrim,
 			"has_prefix": stringsHasPrefix,
 			"has_suffix": stringsHasSuffix,
-			"join":       stringsJoin,
+			"join":       func(L *lua.LState) int { return stringsJoin(L, rt) },
 		})
 	})
 }
 
-func stringsSplit(L *lua.LState) int {
+// maxJoin bounds the separators of strings.join in a run with no memory
+// budget: beyond it no process could hold the result.
+const maxJoin = 1 << 40
+
+// partSize is what one part of strings.split costs beyond its bytes: a
+// string header and a table slot.
+const partSize = 32
+
+func stringsSplit(L *lua.LState, rt *luart.Runtime) int {
 	a := luart.Args{L: L, Fn: "strings.split"}
 	s := a.String(1, "s")
 	sep := a.String(2, "sep")
 	n := a.OptInt(3, "n", -1)
+	// The parts can take many times the string ("" splits every byte):
+	// the budget is asked for the most they can take.
+	most := int64(len(s)) + 1
+	if sep != "" {
+		most = int64(len(s)/len(sep)) + 1
+	}
+	if n > 0 {
+		most = min(most, n)
+	}
+	rt.Reserve(L, "strings.split", most*partSize, "up to "+strconv.FormatInt(most, 10)+" parts")
 	parts := strings.SplitN(s, sep, int(n))
 	t := luart.NewArray(L, len(parts))
 	for i, p := range parts {
@@ -67,13 +89,24 @@ func stringsHasSuffix(L *lua.LState) int {
 	return 1
 }
 
-func stringsJoin(L *lua.LState) int {
+func stringsJoin(L *lua.LState, rt *luart.Runtime) int {
 	a := luart.Args{L: L, Fn: "strings.join"}
 	t := a.Table(1, "t")
 	sep := a.OptString(2, "sep", "")
 	n := t.Len()
+	// The separators are what can make the result far larger than the
+	// table: a million empty strings joined by a megabyte.
+	if seps := int64(max(n-1, 0)) * int64(len(sep)); seps > 0 {
+		rt.Reserve(L, "strings.join", seps, "a string of "+luart.FormatSize(seps)+" of separators")
+		if seps > maxJoin {
+			a.Fail(2, "sep", "the result would hold %s of separators", luart.FormatSize(seps))
+		}
+	}
 	var b strings.Builder
 	for i := 1; i <= n; i++ {
+		if i%luart.CheckEvery == 0 {
+			rt.Check(L, "strings.join")
+		}
 		if i > 1 {
 			b.WriteString(sep)
 		}

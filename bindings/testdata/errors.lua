@@ -6,7 +6,7 @@ test("etcd.errors holds every code as a constant", function()
   local codes = {"canceled", "deadline_exceeded", "unavailable", "compacted", "future_revision",
     "empty_key", "key_not_found", "too_many_ops", "duplicate_key", "request_too_large",
     "lease_not_found", "auth_failed", "permission_denied", "invalid_auth_token", "no_leader",
-    "invalid_argument", "lock_timeout", "script_timeout", "internal"}
+    "invalid_argument", "lock_timeout", "script_timeout", "memory_limit", "io_error", "internal"}
   for _, c in ipairs(codes) do
     assert.eq(etcd.errors[c:upper()], c)
   end

@@ -469,7 +469,8 @@ etcd.errors = {
   AUTH_FAILED = "auth_failed", PERMISSION_DENIED = "permission_denied",
   INVALID_AUTH_TOKEN = "invalid_auth_token", NO_LEADER = "no_leader",
   INVALID_ARGUMENT = "invalid_argument", LOCK_TIMEOUT = "lock_timeout",
-  SCRIPT_TIMEOUT = "script_timeout", INTERNAL = "internal",
+  SCRIPT_TIMEOUT = "script_timeout", MEMORY_LIMIT = "memory_limit", IO_ERROR = "io_error",
+  INTERNAL = "internal",
 }
 
 return etcd

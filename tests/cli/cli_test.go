@@ -239,14 +239,29 @@ func cmdKV(ts *testscript.TestScript, neg bool, args []string) {
 // stderr for the assertions that follow: `code 3 exec etcdscript check x.lua`.
 // (exec alone only tells success from failure.) stdin, when set, is used.
 func cmdCode(ts *testscript.TestScript, neg bool, args []string) {
+	// "within D" bounds how long the command may take, loosely: a run
+	// that ignored its deadline or budget would take far longer.
+	var within time.Duration
+	if len(args) > 3 && args[1] == "within" {
+		d, err := time.ParseDuration(args[2])
+		if err != nil {
+			ts.Fatalf("code: within %q: %v", args[2], err)
+		}
+		within = d
+		args = append(args[:1:1], args[3:]...)
+	}
 	if neg || len(args) < 3 || args[1] != "exec" {
-		ts.Fatalf("usage: code N exec PROGRAM [ARGS...]")
+		ts.Fatalf("usage: code N [within DURATION] exec PROGRAM [ARGS...]")
 	}
 	want, err := strconv.Atoi(args[0])
 	if err != nil {
 		ts.Fatalf("code: %q is not a number", args[0])
 	}
+	start := time.Now()
 	err = ts.Exec(args[2], args[3:]...)
+	if took := time.Since(start); within > 0 && took > within {
+		ts.Fatalf("the command took %v, more than %v", took.Round(time.Millisecond), within)
+	}
 	got := 0
 	var ee *exec.ExitError
 	switch {

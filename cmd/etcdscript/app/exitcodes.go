@@ -11,5 +11,6 @@ const (
 	ExitIO          = 6   // the script, a config or a directory could not be read
 	ExitTimeout     = 11  // the script's --timeout passed
 	ExitMigration   = 12  // migration refused
+	ExitMemory      = 13  // the run went over --max-memory
 	ExitUsage       = 128 // bad command-line arguments
 )

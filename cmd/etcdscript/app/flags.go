@@ -34,6 +34,7 @@ const (
 	flagHex              = "hex"
 	flagDebug            = "debug"
 	flagTimeout          = "timeout"
+	flagMaxMemory        = "max-memory"
 	flagNamespace        = "namespace"
 	flagSandbox          = "sandbox"
 	flagEmbedded         = "embedded"
@@ -69,6 +70,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: flagDataDir, Usage: "data directory of --embedded, kept, synced to disk and used by one run at a time (default: a temporary directory removed at exit)", EnvVars: envVars(flagDataDir)},
 		&cli.StringSliceFlag{Name: flagLib, Usage: "directories searched by require after the script's own", EnvVars: envVars(flagLib)},
 		&cli.StringFlag{Name: flagLogLevel, Value: "info", Usage: "level of the log module: debug, info, warn, error", EnvVars: envVars(flagLogLevel)},
+		&cli.StringFlag{Name: flagMaxMemory, Value: "1GiB", Usage: "memory budget of the script, such as 512MiB, 1GiB or bytes (0: none); over it the script ends with exit code 13", EnvVars: envVars(flagMaxMemory)},
 		&cli.StringFlag{Name: flagConfig, Usage: "YAML file with values for any of these flags (flags and environment win)", EnvVars: []string{"ETCDSCRIPT_CONFIG"}},
 	}
 }

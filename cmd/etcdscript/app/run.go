@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -90,6 +92,10 @@ func runScript(c *cli.Context, p Process, file string, args []string) error {
 		res, err = e.RunFile(ctx, file, args)
 	}
 	if err != nil {
+		if se, ok := engine.AsScriptError(err); ok && se.GoStack != "" && c.Bool(flagDebug) {
+			// A bug of ours: the Go stack is for whoever debugs it.
+			fmt.Fprintf(p.Stderr, "Go stack of the panic (--debug):\n%s\n", se.GoStack)
+		}
 		return scriptFailure(ctx, err, file, src)
 	}
 	if res.ExitCode != 0 {
@@ -178,6 +184,13 @@ func newEngine(ctx context.Context, c *cli.Context, p Process, stdin io.Reader, 
 		closeAll()
 		return nil, nil, usageErrorf("--timeout must not be negative")
 	}
+	if ecfg.MaxMemory, err = parseSize(c.String(flagMaxMemory)); err != nil {
+		closeAll()
+		return nil, nil, usageErrorf("--max-memory: %v", err)
+	}
+	if ecfg.MaxMemory == 0 {
+		ecfg.MaxMemory = -1 // --max-memory 0: no budget
+	}
 	e, err := engine.New(ecfg)
 	if err != nil {
 		closeAll()
@@ -212,7 +225,7 @@ func scriptFailure(ctx context.Context, err error, file string, src []byte) erro
 			msg = strings.TrimSuffix(msg, se.Message) + "interrupted by " + signalName(sig.sig)
 		}
 		return &exitError{code: se.ExitCode, err: errors.New(msg)}
-	case engine.KindTimeout:
+	case engine.KindTimeout, engine.KindMemory:
 		return &exitError{code: se.ExitCode, err: errors.New(se.Error())}
 	}
 	if se.ExitCode == ExitConnect {
@@ -255,4 +268,32 @@ func signalName(s os.Signal) string {
 		return "SIGTERM"
 	}
 	return s.String()
+}
+
+// sizeUnits are the suffixes --max-memory takes, powers of 1024 or 1000.
+var sizeUnits = []struct {
+	suffix string
+	mult   float64
+}{
+	{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"tib", 1 << 40},
+	{"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"tb", 1e12},
+	{"k", 1 << 10}, {"m", 1 << 20}, {"g", 1 << 30}, {"t", 1 << 40},
+	{"b", 1},
+}
+
+// parseSize reads a size such as 512MiB, 1.5GiB, 100MB or 1048576 (bytes).
+func parseSize(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	mult := 1.0
+	for _, u := range sizeUnits {
+		if rest, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, mult = strings.TrimSpace(rest), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(t, 64)
+	if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) || n*mult >= math.MaxInt64 {
+		return 0, fmt.Errorf("%q is not a size (such as 512MiB, 1GiB, or a number of bytes; 0 for none)", s)
+	}
+	return int64(n * mult), nil
 }
