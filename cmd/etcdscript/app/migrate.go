@@ -183,9 +183,14 @@ func withRunner(c *cli.Context, p Process, action func(*cli.Context, *migrate.Ru
 	if callTimeout == 0 {
 		callTimeout = -1
 	}
+	budget, err := maxMemory(c)
+	if err != nil {
+		return err
+	}
 	e, err := engine.New(engine.Config{
 		Client: cli, Stdout: p.Stdout, Stderr: p.Stderr, NoSandbox: !c.Bool(flagSandbox),
 		CallTimeout: callTimeout, LibPaths: c.StringSlice(flagLib), LogLevel: c.String(flagLogLevel),
+		MaxMemory: budget,
 	})
 	if err != nil {
 		return err

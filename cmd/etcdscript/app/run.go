@@ -184,12 +184,9 @@ func newEngine(ctx context.Context, c *cli.Context, p Process, stdin io.Reader, 
 		closeAll()
 		return nil, nil, usageErrorf("--timeout must not be negative")
 	}
-	if ecfg.MaxMemory, err = parseSize(c.String(flagMaxMemory)); err != nil {
+	if ecfg.MaxMemory, err = maxMemory(c); err != nil {
 		closeAll()
-		return nil, nil, usageErrorf("--max-memory: %v", err)
-	}
-	if ecfg.MaxMemory == 0 {
-		ecfg.MaxMemory = -1 // --max-memory 0: no budget
+		return nil, nil, err
 	}
 	e, err := engine.New(ecfg)
 	if err != nil {
@@ -296,4 +293,17 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size (such as 512MiB, 1GiB, or a number of bytes; 0 for none)", s)
 	}
 	return int64(n * mult), nil
+}
+
+// maxMemory is --max-memory as engine.Config.MaxMemory: 0 there means the
+// engine's default, so --max-memory 0 (no budget) becomes -1.
+func maxMemory(c *cli.Context) (int64, error) {
+	n, err := parseSize(c.String(flagMaxMemory))
+	if err != nil {
+		return 0, usageErrorf("--max-memory: %v", err)
+	}
+	if n == 0 {
+		return -1, nil
+	}
+	return n, nil
 }

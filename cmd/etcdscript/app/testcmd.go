@@ -126,6 +126,10 @@ func runTests(c *cli.Context, p Process) error {
 	if err != nil {
 		return err
 	}
+	budget, err := maxMemory(c)
+	if err != nil {
+		return err
+	}
 	external := c.IsSet(flagEndpoints) && !c.Bool(flagEmbedded)
 	parallel := c.Int("parallel")
 	if parallel <= 0 {
@@ -156,7 +160,7 @@ func runTests(c *cli.Context, p Process) error {
 				results[i] = &fileResult{path: f, err: "not run: " + context.Cause(ctx).Error()}
 				return
 			}
-			results[i] = runTestFile(ctx, c, p, cfg, external, f, filter)
+			results[i] = runTestFile(ctx, c, p, cfg, budget, external, f, filter)
 		}()
 	}
 	// Reports come out in file order, each as soon as it and those before
@@ -246,7 +250,7 @@ func findTestFiles(paths []string) ([]string, error) {
 
 // runTestFile runs one file against an etcd of its own: an embedded
 // server, or a fresh namespace of the given cluster that is deleted after.
-func runTestFile(ctx context.Context, c *cli.Context, p Process, cfg client.Config, external bool, file string, filter *regexp.Regexp) *fileResult {
+func runTestFile(ctx context.Context, c *cli.Context, p Process, cfg client.Config, budget int64, external bool, file string, filter *regexp.Regexp) *fileResult {
 	r := &fileResult{path: file}
 	start := time.Now()
 	defer func() { r.took = time.Since(start) }()
@@ -322,6 +326,7 @@ func runTestFile(ctx context.Context, c *cli.Context, p Process, cfg client.Conf
 		CallTimeout: callTimeout,
 		LibPaths:    c.StringSlice(flagLib),
 		LogLevel:    c.String(flagLogLevel),
+		MaxMemory:   budget,
 	}
 	if base.NoSandbox {
 		base.Getenv = p.LookupEnv
