@@ -21,7 +21,7 @@ func runCommand(p Process) *cli.Command {
 	return &cli.Command{
 		Name:      "run",
 		Usage:     "run a Lua script (- reads it from stdin)",
-		ArgsUsage: "FILE|- [ARGS...]  or  run -e CHUNK [ARGS...]",
+		ArgsUsage: "FILE|- [ARGS...]",
 		Description: "The script gets ARGS as arg[1..n] and as the main chunk's `...`; arg[0] is FILE.\n" +
 			"With -e CHUNK the chunk is the script, every argument is an ARG, and arg[0] is -e.\n" +
 			"Global flags may come before or after `run`; everything after FILE is the script's.\n" +
