@@ -17,7 +17,7 @@ import (
 	"github.com/etcdscript/etcdscript/luart"
 )
 
-// The cluster and maintenance calls of LUA_API.md section 4. Member ids are
+// The cluster and maintenance calls of docs/lua.md. Member ids are
 // hex strings as etcdctl member list prints them (%x, unpadded). A call
 // that names an endpoint talks to that member only; the calls that cover
 // every configured endpoint ask them in parallel, each under the per-call

@@ -40,7 +40,7 @@ func (c *idCache) memberID(id uint64) lua.LString {
 // hexUint formats an id the way etcdctl prints it: lowercase hex, no 0x.
 func hexUint(id uint64) lua.LString { return lua.LString(strconv.FormatUint(id, 16)) }
 
-// leaseHex is the LEASE_ID of LUA_API.md: ids are 63-bit, beyond what a Lua
+// leaseHex is the LEASE_ID of docs/lua.md: ids are 63-bit, beyond what a Lua
 // number holds exactly, so they travel as hex strings. They are zero-padded
 // to 16 digits as etcdctl prints them (%016x), so that a script comparing
 // ids with etcdctl's output (or sorting them as strings) is not wrong for

@@ -1,4 +1,4 @@
-// Package bindings is the etcd Lua module of LUA_API.md section 1: the
+// Package bindings is the etcd Lua module of docs/lua.md: the
 // global `etcd` (also require("etcd")) of a script run.
 //
 // A binding checks its arguments (wrong type or count, an unknown option
@@ -25,7 +25,7 @@
 // when nil), applies the namespace option with client/namespace, and returns
 // a client object with every call as a method (c:get(k), c:txn(), ...), its
 // leases as c.lease.grant(ttl), and c:close(). Clients made by connect are
-// closed by Close at the latest. Besides the options of LUA_API.md it takes
+// closed by Close at the latest. Besides the options of docs/lua.md it takes
 // cacert, cert, key and insecure_skip_tls_verify, as etcdctl's flags (files
 // are refused in a sandboxed run).
 //
@@ -34,7 +34,7 @@
 // timeout option and the run's context. Every other call runs under
 // Runtime.CallContext (or the command_timeout of the client object).
 //
-// # Where LUA_API.md leaves room
+// # Where docs/lua.md leaves room
 //
 //   - Watches with a callback hold the run's loop while they live; pulling
 //     watches (no callback) and lease keepalives do not: nothing could pull
@@ -114,7 +114,7 @@
 //   - Leadership (leadership.go): on_lost runs once, only for a loss (not
 //     for a lock released, e:close() or the run's end), with an error of
 //     code lease_not_found when the lease expired or was revoked.
-//     e:guard() (not in LUA_API.md) is to elections what lock:guard() is to
+//     e:guard() is to elections what lock:guard() is to
 //     locks. e:observe(fn) ends when fn returns false, on :cancel(), at the
 //     run's end, or when watching fails for good; it never calls fn for "no
 //     leader".

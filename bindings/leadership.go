@@ -13,7 +13,7 @@ import (
 	"github.com/etcdscript/etcdscript/luart"
 )
 
-// Leadership that tells the script when it is lost (LUA_API.md section 4):
+// Leadership that tells the script when it is lost (docs/lua.md):
 // on_lost for locks and elections, e:is_leader(), e:guard() and
 // e:observe(fn).
 

@@ -13,7 +13,7 @@ import (
 	"github.com/etcdscript/etcdscript/luart"
 )
 
-// codeIOError is the io_error code of LUA_API.md for a file that could not
+// codeIOError is the io_error code of docs/lua.md for a file that could not
 // be written.
 const codeIOError = "io_error"
 

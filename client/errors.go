@@ -163,7 +163,7 @@ func (c *Client) ownRecvLimit(msg string) bool {
 }
 
 // Code is a stable classification of an error, shared by Go hosts and the
-// Lua layer (the codes of LUA_API.md).
+// Lua layer (the codes of docs/lua.md).
 type Code string
 
 // The codes Classify returns.

@@ -68,7 +68,7 @@ type Config struct {
 	// os.execute, os.remove, os.rename, os.tmpname, os.getenv, loadfile,
 	// dofile, the fs module and, without a Getenv hook, the process
 	// environment. By default an engine runs scripts sandboxed: they reach
-	// nothing outside etcd and the engine's writers (LUA_API.md section 2).
+	// nothing outside etcd and the engine's writers (docs/cli.md).
 	// The CLI sets it unless --sandbox is given.
 	NoSandbox bool
 

@@ -20,7 +20,7 @@
 // fresh Lua state and runs the script on the calling goroutine: gopher-lua
 // states are not safe for concurrent use, so nothing else touches it.
 // Asynchronous results (watch events, lost leases) reach the script through
-// the run's event loop (luart.Loop), at the dispatch points of LUA_API.md;
+// the run's event loop (luart.Loop), at the dispatch points of docs/lua.md;
 // after the main chunk returns, the run keeps dispatching while a watch or
 // a keepalive is active. Runs on different goroutines may share an engine.
 //
@@ -128,7 +128,7 @@
 //
 // # Outcomes
 //
-// Result.ExitCode follows LUA_API.md section 2: ExitOK, ExitError for an
+// Result.ExitCode follows docs/cli.md: ExitOK, ExitError for an
 // uncaught error, ExitConnect when no etcd endpoint could be reached,
 // ExitSyntax, ExitInterrupted after a cancel, ExitIO, ExitTimeout,
 // ExitMemory over the memory budget, or the n of os.exit(n). Any exit code

@@ -268,7 +268,7 @@ print("main chunk done")
 	}
 }
 
-// TestWatchCallbacksInsideSleep: time.sleep is a dispatch point (LUA_API.md
+// TestWatchCallbacksInsideSleep: time.sleep is a dispatch point (docs/lua.md
 // section 1, Watch): a watch's callback runs inside it, and never between
 // two other calls.
 func TestWatchCallbacksInsideSleep(t *testing.T) {
@@ -372,7 +372,7 @@ func TestTimeoutEndsElection(t *testing.T) {
 }
 
 // TestNoSpaceIsInternal: a server out of its space quota refuses writes;
-// LUA_API.md has no code of its own for that, so it is internal, not
+// docs/lua.md has no code of its own for that, so it is internal, not
 // retryable, and the message says what happened.
 func TestNoSpaceIsInternal(t *testing.T) {
 	cl := etcdtest.StartT(t, etcdtest.Options{Configure: func(cfg *embed.Config) { cfg.QuotaBackendBytes = 1 << 20 }})

@@ -1,6 +1,6 @@
 package engine
 
-// Exit codes of a run (LUA_API.md section 2), etcdctl's numbers where the
+// Exit codes of a run (docs/cli.md), etcdctl's numbers where the
 // meaning is the same. Result.ExitCode holds one of them, or the n of
 // os.exit(n). The CLI uses the same numbers for its own failures.
 const (

@@ -12,7 +12,7 @@ import (
 // openLibs opens gopher-lua's libraries and then takes back what acts on
 // the host process: output goes to the engine's writers, os.exit ends the
 // run, collectgarbage and the rest of what touches the whole process are
-// gone, and a sandbox loses every way to the host (LUA_API.md section 2).
+// gone, and a sandbox loses every way to the host (docs/cli.md).
 // The channel library is not opened: its blocking operations ignore the
 // run's context.
 func (r *run) openLibs(L *lua.LState) {

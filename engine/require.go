@@ -8,7 +8,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// fixPackage sets up require's search (LUA_API.md section 2): modules in
+// fixPackage sets up require's search (docs/cli.md): modules in
 // package.preload first (the etcd module and the host's Go modules, see
 // Config.Modules), then files beside the script, then files on
 // Config.LibPaths, then the stdlib. Lua files are compiled through the

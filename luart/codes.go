@@ -2,7 +2,7 @@ package luart
 
 import "strings"
 
-// The stable error codes of LUA_API.md ("Errors"). Scripts compare err.code
+// The stable error codes of docs/lua.md ("Errors"). Scripts compare err.code
 // against these strings (or etcd.errors.X), so their spelling never changes.
 const (
 	CodeCanceled         = "canceled"
@@ -28,7 +28,7 @@ const (
 	CodeInternal         = "internal"
 )
 
-// Codes returns every error code, in the order LUA_API.md lists them.
+// Codes returns every error code, in the order docs/lua.md lists them.
 func Codes() []string {
 	return []string{
 		CodeCanceled, CodeDeadlineExceeded, CodeUnavailable, CodeCompacted,

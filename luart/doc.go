@@ -3,7 +3,7 @@
 //
 // A Runtime holds what one script run is allowed to reach: its context, its
 // writers, its sandbox flag, its environment and the hook that classifies Go
-// errors into the stable error codes of LUA_API.md. The engine fills one in
+// errors into the stable error codes of docs/lua.md. The engine fills one in
 // per run; bindings and stdlib modules only read it.
 //
 // The package also holds the pieces every Go function called from Lua needs:

@@ -125,7 +125,7 @@ func isIOError(err error) bool {
 		errors.Is(err, io.ErrShortWrite) || errors.Is(err, os.ErrClosed)
 }
 
-// errorMessage words the bare context errors the way LUA_API.md shows them
+// errorMessage words the bare context errors the way docs/lua.md shows them
 // ("deadline exceeded"); any other error keeps its own text.
 func errorMessage(err error) string {
 	switch err {

@@ -208,7 +208,7 @@ func TestIsRetryable(t *testing.T) {
 func TestCodes(t *testing.T) {
 	codes := luart.Codes()
 	if len(codes) != 21 {
-		t.Fatalf("%d codes, LUA_API.md lists 21", len(codes))
+		t.Fatalf("%d codes, docs/lua.md lists 21", len(codes))
 	}
 	for _, c := range codes {
 		if !luart.IsCode(c) {

@@ -26,7 +26,7 @@ type Callback func(L *lua.LState) error
 // Loop is the event loop of one run. gopher-lua states are not safe for
 // concurrent use, so goroutines that produce asynchronous results (watches,
 // keepalives) Post callbacks, and the script's own goroutine runs them
-// inside Run or RunUntil: at the dispatch points LUA_API.md names, one at a
+// inside Run or RunUntil: at the dispatch points docs/lua.md names, one at a
 // time, in the order they were posted.
 //
 // A source that keeps the script alive after its main chunk returns (an

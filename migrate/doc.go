@@ -1,5 +1,5 @@
 // Package migrate applies versioned Lua migrations to etcd, as
-// ../shared/design/MIGRATIONS.md describes: a directory of
+// docs/migrations.md describes: a directory of
 // <version>_<slug>.lua files, state and history kept in etcd under a prefix,
 // a lease-backed lock, and every write of a migration fenced by that lock,
 // so that a runner that lost its lock cannot write.

@@ -12,7 +12,7 @@ import (
 )
 
 // Assert is the loader of the assert module, the assertions of test files
-// (`etcdscript test`, LUA_API.md section 4):
+// (`etcdscript test`, docs/lua.md):
 //
 //	assert.eq(a, b [, msg])          deep equality for tables, == otherwise
 //	assert.ne(a, b [, msg])

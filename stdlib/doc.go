@@ -1,6 +1,6 @@
 // Package stdlib holds the Lua modules every etcdscript run can require:
 // json, yaml, base64, time, log, fs, env, strings, retry and progress
-// (LUA_API.md, section 3).
+// (docs/lua.md).
 //
 // Each module is a Module value whose Open function builds the module's
 // loader for one run's luart.Runtime; Preload registers them with

@@ -17,7 +17,7 @@ type Module struct {
 	Open func(rt *luart.Runtime) lua.LGFunction
 }
 
-// All returns every stdlib module, in the order LUA_API.md lists them.
+// All returns every stdlib module, in the order docs/lua.md lists them.
 func All() []Module {
 	return []Module{
 		{"json", JSON},

@@ -43,7 +43,7 @@ var namedLayouts = map[string]string{
 //	time.parse_duration(s) -> seconds
 //
 // time.sleep dispatches callbacks (watch events and the like) while it
-// waits, as LUA_API.md requires, and ends early with an error when the run
+// waits, as docs/lua.md requires, and ends early with an error when the run
 // is canceled or times out.
 //
 // time.format formats t (default: now) with layout (default RFC 3339,

@@ -1,5 +1,5 @@
 ---@meta
--- LuaLS definitions of etcdscript's standard modules (LUA_API.md section 3).
+-- LuaLS definitions of etcdscript's standard modules (docs/lua.md).
 
 ---@class json
 ---@field null userdata  # the JSON null; also inside arrays

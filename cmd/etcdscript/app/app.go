@@ -184,7 +184,7 @@ func dropEmptyEnv() {
 	}
 }
 
-// exitCode maps an outcome to the exit codes of LUA_API.md section 2.
+// exitCode maps an outcome to the exit codes of docs/cli.md.
 func exitCode(err error) int {
 	if err == nil {
 		return ExitOK

@@ -1,6 +1,6 @@
 package app
 
-// Exit codes of etcdscript, in one place (LUA_API.md section 2); etcdctl's
+// Exit codes of etcdscript, in one place (docs/cli.md); etcdctl's
 // numbers where the meaning is the same.
 const (
 	ExitOK          = 0   // done
