@@ -47,7 +47,7 @@ type settings struct {
 	bindingsPat string // -test.bench for bindings/
 }
 
-var allSections = []string{"client", "bindings", "putmany", "oneget"}
+var allSections = []string{"client", "bindings", "engine", "putmany", "oneget"}
 
 type harness struct {
 	repo     string
@@ -176,6 +176,8 @@ func run() int {
 			err = h.clientSection()
 		case "bindings":
 			err = h.bindingsSection()
+		case "engine":
+			err = h.engineSection()
 		case "putmany":
 			err = h.putManySection()
 		case "oneget":
@@ -338,6 +340,48 @@ func (h *harness) bindingsSection() error {
 		b.WriteString(renderGoBench(out))
 		h.noteCPU(out)
 		h.bindingsHeadlines(out)
+	}
+	h.rep.section(title, b.String())
+	return runErr
+}
+
+// engineSection measures what a run's limits cost a pure-Lua workload
+// (string building, tables, sorting, patterns): gopher-lua's stock
+// built-ins, ours with their deadline and size checks, and ours with the
+// memory budget's sampler too, run by turns in one process.
+func (h *harness) engineSection() error {
+	const title = "3. Limits of a run (engine/)"
+	bin := filepath.Join(h.work, "engine.test")
+	h.logf("building engine tests")
+	if _, err := buildTest(h.repo, "./engine", bin); err != nil {
+		return h.failedSection(title, err)
+	}
+	g := goBench{bin: bin, dir: filepath.Join(h.repo, "engine"), pattern: "^BenchmarkPureLua$",
+		rawFile: filepath.Join(h.rawDir, "engine.txt")}
+	out, runErr := g.run(h.log, h.set.count, h.set.benchtime)
+	if out == nil {
+		return h.failedSection(title, runErr)
+	}
+	var b strings.Builder
+	b.WriteString("`go test ./engine -run '^$' -bench '^BenchmarkPureLua$' -benchmem`: one pure-Lua workload\n")
+	b.WriteString("(strings, tables, table.sort, table.concat, patterns) run by turns with gopher-lua's stock built-ins\n")
+	b.WriteString("(stock: no deadline or size checks, as before the limits), with ours (checks), and with ours and\n")
+	b.WriteString("the memory budget's heap sampler (budget). BenchmarkKVLoopBudget in section 2 does the same for\n")
+	b.WriteString("the Lua loop of put+get.\n\n")
+	if runErr != nil {
+		fmt.Fprintf(&b, "**Some benchmarks failed**: %s\n\n", oneLine(runErr))
+	}
+	b.WriteString(renderGoBench(out))
+	for _, s := range out.Summarise() {
+		stock, checks, budget := s.Samples["stock-ns/run"], s.Samples["checks-ns/run"], s.Samples["budget-ns/run"]
+		if len(stock) > 0 && len(budget) > 0 {
+			h.rep.headline(headline{what: "pure Lua with the limits against stock gopher-lua (ns/run)", ours: cell(budget),
+				base: "stock " + cell(stock), ratio: ratioCell(budget, stock)})
+		}
+		if len(checks) > 0 && len(budget) > 0 {
+			h.rep.headline(headline{what: "pure Lua: the budget's sampler alone (ns/run)", ours: cell(budget),
+				base: "checks " + cell(checks), ratio: ratioCell(budget, checks)})
+		}
 	}
 	h.rep.section(title, b.String())
 	return runErr

@@ -16,7 +16,7 @@ import (
 const oneGetKey = "bench/oneget"
 
 func (h *harness) oneGetSection() error {
-	const title = "4. One get, whole process: etcdscript run against etcdctl get"
+	const title = "5. One get, whole process: etcdscript run against etcdctl get"
 	eps, err := h.ensureServer()
 	if err != nil {
 		return h.failedSection(title, err)

@@ -45,7 +45,7 @@ func (l *load) rate(keys int) float64 {
 }
 
 func (h *harness) putManySection() error {
-	const title = "3. Bulk load: etcd.put_many against Go and etcdctl"
+	const title = "4. Bulk load: etcd.put_many against Go and etcdctl"
 	eps, err := h.ensureServer()
 	if err != nil {
 		return h.failedSection(title, err)
