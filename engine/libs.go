@@ -39,6 +39,7 @@ func (r *run) openLibs(L *lua.LState) {
 	r.fixMath(L)
 	r.fixCoroutine(L)
 	r.fixDebug(L)
+	r.fixLongBuiltins(L)
 	r.setModule(L, "io", r.ioModule(L))
 	r.setModule(L, "os", r.osModule(L))
 }
