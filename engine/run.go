@@ -34,6 +34,7 @@ type run struct {
 	mod    *bindings.Module
 	stdlib map[string]lua.LGFunction
 	stdin  *bufio.Reader
+	procs  []*popenProc // io.popen's commands, waited for when the run ends
 	pcg    *rand.PCG
 	rng    *rand.Rand
 
@@ -90,9 +91,10 @@ func (e *Engine) run(ctx context.Context, name, dir string, src []byte, args []s
 		pcg:    rand.NewPCG(rand.Uint64(), rand.Uint64()),
 	}
 	r.rng = rand.New(r.pcg)
-	stdin := e.cfg.Stdin
-	if stdin == nil {
-		stdin = strings.NewReader("")
+	var stdin io.Reader = strings.NewReader("")
+	if e.stdin != nil {
+		// A read of stdin ends with the run (stdin.go).
+		stdin = ctxReader{s: e.stdin, ctx: vmCtx}
 	}
 	r.stdin = bufio.NewReader(stdin)
 	r.rt = &luart.Runtime{
@@ -135,6 +137,7 @@ func (e *Engine) run(ctx context.Context, name, dir string, src []byte, args []s
 	// Its errors are not the script's: the run's outcome stands.
 	_ = r.mod.Close()
 	stopVM()
+	r.closeProcs()
 	r.rt.Loop.Close()
 	if se != nil {
 		return res, se
