@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"math/bits"
 	"strings"
 	"sync"
 
@@ -72,14 +73,12 @@ func (s *byteSet) invert() {
 
 // single reports the only byte of a set that has exactly one.
 func (s *byteSet) single() (byte, bool) {
-	var found byte
 	n := 0
-	for c := 0; c < 256; c++ {
-		if s.has(byte(c)) {
-			found = byte(c)
-			if n++; n > 1 {
-				return 0, false
-			}
+	var found byte
+	for i, w := range s {
+		if w != 0 {
+			n += bits.OnesCount64(w)
+			found = byte(i*64 + bits.TrailingZeros64(w))
 		}
 	}
 	return found, n == 1

@@ -28,7 +28,43 @@ func (r *run) fixLongBuiltins(L *lua.LState) {
 
 // patternLib is string.find, match, gmatch and gsub of one run, with Lua
 // 5.1's semantics.
-type patternLib struct{ r *run }
+type patternLib struct {
+	r *run
+	// cache holds the compiled patterns of this run: scripts match the
+	// same few patterns over and over, and compiling costs more than
+	// matching a short string. A pattern is never changed once compiled,
+	// so nested calls (a gsub callback) share them safely.
+	cache map[patternKey]*pattern
+}
+
+type patternKey struct {
+	pat      string
+	anchorOK bool
+}
+
+// Only short patterns are kept, and at most cacheSize of them: a script
+// that builds patterns from data does not grow the cache without bound.
+const (
+	cacheSize       = 128
+	cachePatternLen = 256
+)
+
+// compile returns pat compiled, from the cache when it is there.
+func (pl *patternLib) compile(pat string, anchorOK bool) *pattern {
+	if len(pat) > cachePatternLen {
+		return compilePattern(pat, anchorOK)
+	}
+	k := patternKey{pat, anchorOK}
+	if p, ok := pl.cache[k]; ok {
+		return p
+	}
+	if pl.cache == nil || len(pl.cache) >= cacheSize {
+		pl.cache = make(map[patternKey]*pattern, cacheSize)
+	}
+	p := compilePattern(pat, anchorOK)
+	pl.cache[k] = p
+	return p
+}
 
 func (pl *patternLib) ctx() context.Context { return pl.r.vmCtx }
 
@@ -83,7 +119,7 @@ func (pl *patternLib) findOrMatch(L *lua.LState, find bool) int {
 			return 2
 		}
 	}
-	m := newMatcher(pl.ctx(), compilePattern(pat, true), src)
+	m := newMatcher(pl.ctx(), pl.compile(pat, true), src)
 	defer m.release()
 	start, end, ok, err := m.search(init)
 	if err != nil {
@@ -127,7 +163,7 @@ func (pl *patternLib) captureValue(L *lua.LState, m *matcher, i, s, e int) lua.L
 // starts one character further on.
 func (pl *patternLib) gmatch(L *lua.LState) int {
 	src := L.CheckString(1)
-	p := compilePattern(L.CheckString(2), false)
+	p := pl.compile(L.CheckString(2), false)
 	pos := 0
 	L.Push(L.NewFunction(func(L *lua.LState) int {
 		m := newMatcher(pl.ctx(), p, src)
@@ -161,7 +197,7 @@ func (pl *patternLib) gsub(L *lua.LState) int {
 		L.ArgError(3, "string/function/table expected")
 	}
 	maxN := L.OptInt(4, len(src)+1)
-	p := compilePattern(pat, true)
+	p := pl.compile(pat, true)
 	m := newMatcher(pl.ctx(), p, src)
 	defer m.release()
 	var b strings.Builder
