@@ -15,6 +15,9 @@
 //     function and the argument, cheap enough for the hot path of every call;
 //   - Loop, the event loop that carries results of other goroutines (watch
 //     events, lease losses) to the script's single Lua thread;
+//   - Poll and Runtime.RaiseEnded, with which a built-in that loops long in
+//     Go (a pattern match, a sort, a decoder) notices the end of the run's
+//     context, which gopher-lua checks only between instructions;
 //   - Progress, a terminal progress bar that stays silent off a terminal;
 //   - the array mark and the null sentinel shared by json, yaml and the
 //     bindings, so that empty arrays and nulls survive a round trip.
