@@ -29,8 +29,8 @@ const (
 )
 
 // testModules are Go functions the scripts below call: a comparator that
-// takes its time (a Lua comparator is interrupted by the VM, a Go one only
-// by the sort), and a large table made in Go at once.
+// takes its time, and strings whose comparisons do (a Lua comparator is
+// interrupted by the VM, < on strings only by the sort).
 var testModules = map[string]lua.LGFunction{
 	"slowless": func(L *lua.LState) int {
 		L.Push(L.NewFunction(func(L *lua.LState) int {
@@ -40,14 +40,22 @@ var testModules = map[string]lua.LGFunction{
 		}))
 		return 1
 	},
-	"bigtable": func(L *lua.LState) int {
+	// slowstrings(n) is n strings of 1 MB that any two of compare only
+	// after most of their bytes (windows on one long string, so making
+	// them costs nothing): sorting them takes long in Go alone.
+	"slowstrings": func(L *lua.LState) int {
 		L.Push(L.NewFunction(func(L *lua.LState) int {
+			const size = 1 << 20
 			n := L.CheckInt(1)
+			tail := make([]byte, n)
+			for i := range tail {
+				tail[i] = 'b' + byte(i*7%25)
+			}
+			long := strings.Repeat("a", size) + string(tail)
 			t := L.CreateTable(n, 0)
-			x := uint32(1)
 			for i := 1; i <= n; i++ {
-				x = x*1664525 + 1013904223
-				t.RawSetInt(i, lua.LString(strconv.FormatUint(uint64(x), 36)))
+				j := (i * 7919) % n // a permutation: n is not a multiple of 7919
+				t.RawSetInt(i, lua.LString(long[j:j+size]))
 			}
 			L.Push(t)
 			return 1
@@ -113,7 +121,7 @@ var containCases = []struct {
 	{"sort comparator in Go", engine.Config{}, `
 		local t = {} for i = 1, 200000 do t[i] = (i * 7919) % 200003 end
 		table.sort(t, require("slowless"))`},
-	{"sort", engine.Config{}, `table.sort(require("bigtable")(3000000))`},
+	{"sort", engine.Config{}, `table.sort(require("slowstrings")(50000))`},
 	{"io.read", engine.Config{}, `io.read()`},
 	{"io.read all", engine.Config{}, `io.read("*a")`},
 	{"io.lines", engine.Config{}, `for l in io.lines() do end`},
@@ -130,6 +138,7 @@ var containCases = []struct {
 func TestBuiltinsEndAtTimeout(t *testing.T) {
 	for _, c := range containCases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			cfg := c.cfg
 			cfg.Stdin = heldOpenStdin(t)
 			o, took := runBounded(t, cfg, context.Background(), c.src)
@@ -152,6 +161,7 @@ func TestBuiltinsEndAtTimeout(t *testing.T) {
 func TestBuiltinsEndOnCancel(t *testing.T) {
 	for _, c := range containCases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			cfg := c.cfg
 			cfg.Stdin = heldOpenStdin(t)
 			cfg.Timeout = time.Hour
