@@ -271,3 +271,12 @@ assert(io.popen("true"):read("*a") == "")
 		t.Errorf("stdout %q", o.stdout)
 	}
 }
+
+// TestReadCountIsNotAllocated: io.read(n) takes memory for what it reads,
+// not for n.
+func TestReadCountIsNotAllocated(t *testing.T) {
+	o := mustRun(t, engine.Config{Stdin: strings.NewReader("abc")}, `return io.read(1e15)`)
+	if len(o.res.Values) != 1 || o.res.Values[0] != "abc" {
+		t.Errorf("values %v", o.res.Values)
+	}
+}

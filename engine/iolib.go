@@ -334,12 +334,14 @@ func (s *stream) readOne(L *lua.LState, i int) (lua.LValue, error) {
 			}
 			return lua.LString(""), nil
 		}
-		buf := make([]byte, size)
-		n, err := io.ReadFull(s.r, buf)
-		if n == 0 {
+		// Grown as the data comes, not allocated from the count up front:
+		// io.read(1e12) on a short input must not reserve a terabyte.
+		var b strings.Builder
+		_, err := io.CopyN(&b, s.r, int64(size))
+		if b.Len() == 0 {
 			return lua.LNil, eofNil(err)
 		}
-		return lua.LString(buf[:n]), nil
+		return lua.LString(b.String()), eofNil(err)
 	case lua.LString:
 		switch strings.TrimPrefix(string(f), "*") {
 		case "l", "L":
