@@ -96,7 +96,7 @@ func (e *Engine) run(ctx context.Context, name, dir string, src []byte, args []s
 		// A read of stdin ends with the run (stdin.go).
 		stdin = ctxReader{s: e.stdin, ctx: vmCtx}
 	}
-	r.stdin = bufio.NewReader(stdin)
+	r.stdin = bufio.NewReaderSize(stdin, stdinChunk)
 	r.rt = &luart.Runtime{
 		// Go functions get the run's context, which os.exit leaves alive:
 		// cleanup done while os.exit unwinds (etcd.lock unlocking) still

@@ -24,6 +24,9 @@ import (
 type stdinReader struct {
 	r io.Reader
 
+	// chunk is what the Read in flight reads into; one at a time uses it.
+	chunk []byte
+
 	mu   sync.Mutex
 	buf  []byte // what a finished Read brought and nobody has taken yet
 	err  error  // the error that ended Stdin (io.EOF included); final
@@ -70,10 +73,12 @@ func (s *stdinReader) read(ctx context.Context, p []byte) (int, error) {
 
 // fill is the one Read in flight; it closes busy when it is done.
 func (s *stdinReader) fill(busy chan struct{}) {
-	chunk := make([]byte, stdinChunk)
-	n, err := s.r.Read(chunk)
+	if s.chunk == nil {
+		s.chunk = make([]byte, stdinChunk)
+	}
+	n, err := s.r.Read(s.chunk)
 	s.mu.Lock()
-	s.buf = append(s.buf, chunk[:n]...)
+	s.buf = append(s.buf, s.chunk[:n]...)
 	if err != nil {
 		s.err = err
 	}
