@@ -62,6 +62,15 @@ type Config struct {
 	Stdout, Stderr io.Writer
 
 	// Stdin is what io.read and io.lines() read. Nil reads as empty.
+	//
+	// A run's read of Stdin ends when the run's context does, even while
+	// Stdin's Read blocks: the engine calls Read on a goroutine of its own,
+	// one Read at a time, and a run that stops waiting leaves that Read to
+	// finish in the background. What it brings is kept for the engine's
+	// next read, so no input is lost between runs. The goroutine ends when
+	// Read returns; a Read that never returns (a terminal, a pipe held
+	// open) keeps it until then, Close or not: close the writing end of a
+	// pipe to end it.
 	Stdin io.Reader
 
 	// NoSandbox lets scripts reach the host: io files and io.popen,

@@ -98,6 +98,24 @@
 // internal whose GoStack holds the Go stack for a developer; Message and
 // Traceback never show it.
 //
+// # Built-ins that run long
+//
+// gopher-lua checks the context only between VM instructions, so a single
+// built-in call could hold a run (and the host's goroutine) past its
+// deadline. The engine's versions of those built-ins look at the run's
+// context themselves and, when it has ended, raise the run's timeout or
+// interrupt error object (code script_timeout or canceled) where they were
+// called: string.find, match, gmatch and gsub (the engine's own Lua 5.1
+// pattern matcher, which counts its backtracking steps and looks every 1024
+// of them), table.sort (every 1024 comparisons; it also raises "invalid
+// order function for sorting" as Lua does), the json and yaml codecs (every
+// 1024 values, and through the reader and writer of yaml's parser and
+// emitter), io.read and io.lines on Config.Stdin (a read waits for data or
+// the context, whichever comes first; see Config.Stdin for what becomes of
+// the read it abandons), and io.popen and os.execute, whose commands run in
+// a process group of their own that is killed, children included, when the
+// context ends (a command still open when the run ends is killed too).
+//
 // # What scripts reach
 //
 // print, io.write and io.stdout/io.stderr write to Config.Stdout and
@@ -113,8 +131,9 @@
 // debug.getinfo of the debug library, and the environment only through
 // Config.Getenv. A blocked function raises an
 // error object with code permission_denied naming it. Config.NoSandbox
-// lifts all that; os.execute then runs `/bin/sh -c` under the run's context
-// with its output on the engine's writers.
+// lifts all that; os.execute and io.popen then run `/bin/sh -c` under the
+// run's context with their output on the engine's writers (io.popen's
+// close returns true, or nil, "exit" and the status, as in Lua 5.2).
 //
 // require looks in package.preload (the etcd module, Config.Modules), then
 // beside the script, then on Config.LibPaths, then in the stdlib. Go code

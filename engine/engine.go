@@ -25,6 +25,7 @@ var ErrClosed = errors.New("engine: closed")
 type Engine struct {
 	cfg    Config
 	chunks *chunkCache
+	stdin  *stdinReader // Config.Stdin, read by runs through their context
 	stdout io.Writer
 	stderr io.Writer
 
@@ -46,6 +47,9 @@ func New(cfg Config) (*Engine, error) {
 	cfg.Modules = maps.Clone(cfg.Modules)
 	cfg.LibPaths = append([]string(nil), cfg.LibPaths...)
 	e := &Engine{cfg: cfg, chunks: newChunkCache()}
+	if cfg.Stdin != nil {
+		e.stdin = newStdinReader(cfg.Stdin)
+	}
 	// One lock for both writers: they are often the same writer (a
 	// terminal, a test's buffer), and a script's goroutine may write to one
 	// while a module's goroutine writes to the other.

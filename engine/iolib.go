@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"math"
@@ -20,7 +21,14 @@ type stream struct {
 	name string
 	w    io.Writer     // nil when not writable
 	r    *bufio.Reader // nil when not readable
-	rt   *luart.Runtime
+
+	// ctx and rt, when set, are the run's: a read that the end of ctx
+	// cut short raises the run's timeout or interrupt error.
+	ctx context.Context
+	rt  *luart.Runtime
+
+	proc   *popenProc // the command of an io.popen file
+	closed bool
 }
 
 // streamMetaKey names the stream metatable in the registry.
@@ -47,15 +55,9 @@ func (r *run) ioModule(L *lua.LState) *lua.LTable {
 	mt.RawSetString("__metatable", lua.LString("file"))
 	L.G.Registry.RawSetString(streamMetaKey, mt)
 
-	newStream := func(s *stream) *lua.LUserData {
-		ud := L.NewUserData()
-		ud.Value = s
-		ud.Metatable = mt
-		return ud
-	}
-	stdout := newStream(&stream{name: "stdout", w: r.rt.StdoutWriter()})
-	stderr := newStream(&stream{name: "stderr", w: r.rt.StderrWriter()})
-	stdin := newStream(&stream{name: "stdin", r: r.stdin, rt: r.rt})
+	stdout := newStreamValue(L, &stream{name: "stdout", w: r.rt.StdoutWriter()})
+	stderr := newStreamValue(L, &stream{name: "stderr", w: r.rt.StderrWriter()})
+	stdin := newStreamValue(L, &stream{name: "stdin", r: r.stdin, ctx: r.vmCtx, rt: r.rt})
 	lib := &ioLib{r: r, orig: orig, out: stdout, in: stdin}
 
 	t := L.CreateTable(0, 14)
@@ -79,7 +81,19 @@ func (r *run) ioModule(L *lua.LState) *lua.LTable {
 			t.RawSetString(name, orig.RawGetString(name))
 		}
 	}
+	if !r.rt.Sandbox {
+		// The engine's own: its command dies with the run (procs.go).
+		t.RawSetString("popen", L.NewFunction(r.popen))
+	}
 	return t
+}
+
+// newStreamValue makes s a Lua file, with the run's stream metatable.
+func newStreamValue(L *lua.LState, s *stream) *lua.LUserData {
+	ud := L.NewUserData()
+	ud.Value = s
+	ud.Metatable = L.G.Registry.RawGetString(streamMetaKey)
+	return ud
 }
 
 // ioLib holds the default input and output of a run's io functions.
@@ -199,8 +213,12 @@ func (l *ioLib) flush(L *lua.LState) int {
 }
 
 func (l *ioLib) typ(L *lua.LState) int {
-	if _, ok := toStream(L.Get(1)); ok {
-		L.Push(lua.LString("file"))
+	if s, ok := toStream(L.Get(1)); ok {
+		if s.closed {
+			L.Push(lua.LString("closed file"))
+		} else {
+			L.Push(lua.LString("file"))
+		}
 		return 1
 	}
 	return l.callOrig(L, "type")
@@ -228,6 +246,9 @@ func checkStream(L *lua.LState) *stream {
 	s, ok := toStream(L.Get(1))
 	if !ok {
 		L.ArgError(1, "file expected")
+	}
+	if s.closed {
+		L.RaiseError("attempt to use a closed file")
 	}
 	return s
 }
@@ -257,6 +278,7 @@ func (s *stream) write(L *lua.LState, self lua.LValue, from int) int {
 		}
 	}
 	if _, err := io.WriteString(s.w, b.String()); err != nil {
+		s.raiseIfEnded(L, "io.write", err)
 		L.Push(lua.LNil)
 		L.Push(lua.LString(err.Error()))
 		return 2
@@ -287,6 +309,9 @@ func (s *stream) read(L *lua.LState, from int) int {
 	n := 0
 	for i := from; i <= top; i++ {
 		v, err := s.readOne(L, i)
+		// Whatever was read, a read cut short by the end of the run ends
+		// the script here.
+		s.raiseIfEnded(L, "io.read", err)
 		if err != nil {
 			L.Push(lua.LNil)
 			L.Push(lua.LString(err.Error()))
@@ -314,7 +339,7 @@ func (s *stream) readOne(L *lua.LState, i int) (lua.LValue, error) {
 		if len(buf) == 0 {
 			return lua.LNil, eofNil(err)
 		}
-		return lua.LString(buf), nil
+		return lua.LString(buf), eofNil(err)
 	case lua.LString:
 		switch strings.TrimPrefix(string(f), "*") {
 		case "l", "L":
@@ -416,6 +441,7 @@ func (s *stream) linesIter(L *lua.LState) *lua.LFunction {
 			L.RaiseError("%s is not readable", s.name)
 		}
 		line, err := s.r.ReadString('\n')
+		s.raiseIfEnded(L, "io.lines", err)
 		if line == "" {
 			if err := eofNil(err); err != nil {
 				L.RaiseError("%s: %v", s.name, err)
@@ -442,9 +468,11 @@ func streamFlush(L *lua.LState) int {
 }
 
 // streamClose refuses, as Lua does for the standard files: they belong to
-// the engine.
+// the engine. An io.popen file closes, and waits for its command.
 func streamClose(L *lua.LState) int {
-	checkStream(L)
+	if s := checkStream(L); s.proc != nil {
+		return s.closeProc(L)
+	}
 	L.Push(lua.LNil)
 	L.Push(lua.LString("cannot close standard file"))
 	return 2
@@ -464,6 +492,14 @@ func streamSeek(L *lua.LState) int {
 }
 
 func streamToString(L *lua.LState) int {
-	L.Push(lua.LString("file (" + checkStream(L).name + ")"))
+	s, ok := toStream(L.Get(1))
+	switch {
+	case !ok:
+		L.ArgError(1, "file expected")
+	case s.closed:
+		L.Push(lua.LString("file (closed)"))
+	default:
+		L.Push(lua.LString("file (" + s.name + ")"))
+	}
 	return 1
 }

@@ -39,6 +39,9 @@ func (r *run) openLibs(L *lua.LState) {
 	r.fixMath(L)
 	r.fixCoroutine(L)
 	r.fixDebug(L)
+	// The long built-ins first, so that limitLibs's panic guard covers
+	// them too.
+	r.fixLongBuiltins(L)
 	r.limitLibs(L)
 	r.setModule(L, "io", r.ioModule(L))
 	r.setModule(L, "os", r.osModule(L))

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os/exec"
 	"strconv"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -86,20 +85,22 @@ func (r *run) reraiseExit(L *lua.LState) {
 // osExecute runs a shell command under the run's context, its output going
 // to the engine's writers, and returns its exit status: os.execute() says
 // a shell is there (1), os.execute(cmd) returns 0 on success. The command
-// gets no stdin: the run's stdin belongs to the script.
+// gets no stdin: the run's stdin belongs to the script. When the run ends
+// while it runs, its process group is killed (procs.go) and os.execute
+// raises the run's timeout or interrupt.
 func (r *run) osExecute(L *lua.LState) int {
 	if L.Get(1) == lua.LNil {
 		L.Push(lua.LNumber(1))
 		return 1
 	}
 	line := luart.Args{L: L, Fn: "os.execute"}.String(1, "command")
-	cmd := exec.CommandContext(r.rt.Context(), "/bin/sh", "-c", line)
+	cmd := r.command(line, nil)
 	cmd.Stdout = r.rt.StdoutWriter()
 	cmd.Stderr = r.rt.StderrWriter()
-	// Output copying stops this long after the shell exits, even if a
-	// child it left behind holds the pipe open.
-	cmd.WaitDelay = time.Second
 	err := cmd.Run()
+	if r.vmCtx.Err() != nil {
+		r.rt.RaiseEnded(L, "os.execute", r.vmCtx)
+	}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:

@@ -34,6 +34,7 @@ type run struct {
 	mod    *bindings.Module
 	stdlib map[string]lua.LGFunction
 	stdin  *bufio.Reader
+	procs  []*popenProc // io.popen's commands, waited for when the run ends
 	pcg    *rand.PCG
 	rng    *rand.Rand
 
@@ -109,11 +110,12 @@ func (e *Engine) run(ctx context.Context, name, dir string, src []byte, args []s
 		stopMemory: stopBudget,
 	}
 	r.rng = rand.New(r.pcg)
-	stdin := e.cfg.Stdin
-	if stdin == nil {
-		stdin = strings.NewReader("")
+	var stdin io.Reader = strings.NewReader("")
+	if e.stdin != nil {
+		// A read of stdin ends with the run (stdin.go).
+		stdin = ctxReader{s: e.stdin, ctx: vmCtx}
 	}
-	r.stdin = bufio.NewReader(stdin)
+	r.stdin = bufio.NewReaderSize(stdin, stdinChunk)
 	r.rt = &luart.Runtime{
 		// Go functions get the run's context, which os.exit leaves alive:
 		// cleanup done while os.exit unwinds (etcd.lock unlocking) still
@@ -158,6 +160,7 @@ func (e *Engine) run(ctx context.Context, name, dir string, src []byte, args []s
 	// Its errors are not the script's: the run's outcome stands.
 	_ = r.mod.Close()
 	stopVM()
+	r.closeProcs()
 	r.rt.Loop.Close()
 	if se != nil {
 		return res, se

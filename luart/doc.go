@@ -18,6 +18,9 @@
 //   - Budget, a run's memory budget, kept by a process-wide heap sampler,
 //     with Runtime.Reserve for built-ins to ask before they allocate and
 //     Runtime.Check for long ones to look at the run's deadline;
+//   - Poll and Runtime.RaiseEnded, with which a built-in that loops long in
+//     Go (a pattern match, a sort, a decoder) notices the end of the run's
+//     context, which gopher-lua checks only between instructions;
 //   - Progress, a terminal progress bar that stays silent off a terminal
 //     (TerminalWriter lets a wrapping writer say it stands for one);
 //   - NoteNil and NilHint, which name the call whose nil result a script

@@ -47,4 +47,10 @@
 //     belong in base64 (or in YAML, which writes them as !!binary).
 //   - Error objects encode as objects with their fields code, message, op,
 //     key and retryable, so they can be logged as data.
+//   - Values nest at most 1000 levels deep (YAML's parser stops deeper
+//     input itself): deeper input or values are an invalid_argument error
+//     that says so, never a Go stack overflow. Decoding and encoding look
+//     at the state's context (L.Context(), the run's) every 1024 values and
+//     stop when it ends, raising the run's script_timeout or canceled error
+//     object: a large document cannot keep a run past its deadline.
 package stdlib

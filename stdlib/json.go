@@ -28,8 +28,8 @@ const maxIndent = 16
 func JSON(rt *luart.Runtime) lua.LGFunction {
 	return loader(func(L *lua.LState) *lua.LTable {
 		m := moduleTable(L, map[string]lua.LGFunction{
-			"encode": jsonEncode,
-			"decode": jsonDecode,
+			"encode": func(L *lua.LState) int { return jsonEncode(rt, L) },
+			"decode": func(L *lua.LState) int { return jsonDecode(rt, L) },
 			"array":  arrayFunc("json.array"),
 		})
 		m.RawSetString("null", luart.Null(L))
@@ -37,13 +37,14 @@ func JSON(rt *luart.Runtime) lua.LGFunction {
 	})
 }
 
-func jsonEncode(L *lua.LState) int {
+func jsonEncode(rt *luart.Runtime, L *lua.LState) int {
 	a := luart.Args{L: L, Fn: "json.encode"}
 	v := a.Any(1, "value")
 	o := a.Options(2, "opts", jsonEncodeOptions)
 	indent := indentOption(&o)
-	out, err := EncodeJSON(v, indent, o.Bool("sort_keys", true))
+	out, err := encodeJSON(L.Context(), v, indent, o.Bool("sort_keys", true))
 	if err != nil {
+		raiseIfEnded(rt, L, "json.encode")
 		luart.Raise(L, &luart.Error{Code: luart.CodeInvalidArgument, Op: "json.encode", Message: err.Error(), Cause: err})
 	}
 	L.Push(lua.LString(out))
@@ -72,15 +73,25 @@ func indentOption(o *luart.Options) string {
 	return ""
 }
 
-func jsonDecode(L *lua.LState) int {
+func jsonDecode(rt *luart.Runtime, L *lua.LState) int {
 	a := luart.Args{L: L, Fn: "json.decode"}
 	s := a.String(1, "s")
 	v, err := DecodeJSON(L, s)
 	if err != nil {
+		raiseIfEnded(rt, L, "json.decode")
 		luart.Raise(L, &luart.Error{Code: luart.CodeInvalidArgument, Op: "json.decode", Message: err.Error(), Cause: err})
 	}
 	L.Push(v)
 	return 1
+}
+
+// raiseIfEnded raises the run's timeout or interrupt error for op when L's
+// context has ended: the encoders and decoders stop early then, and their
+// error is the run's end, not a problem of the data.
+func raiseIfEnded(rt *luart.Runtime, L *lua.LState, op string) {
+	if ctx := L.Context(); ctx != nil && ctx.Err() != nil {
+		rt.RaiseEnded(L, op, ctx)
+	}
 }
 
 // arrayFunc is json.array and yaml.array: it marks its table (or a new

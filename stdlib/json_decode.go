@@ -1,6 +1,7 @@
 package stdlib
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -18,6 +19,9 @@ type jsonDecoder struct {
 	pos   int
 	depth int
 	null  lua.LValue
+	// ctx is L's context: a large input is decoded until it ends.
+	ctx  context.Context
+	poll luart.Poll
 }
 
 // DecodeError is a JSON syntax error at a position of the input.
@@ -37,9 +41,11 @@ func (e *DecodeError) Error() string {
 }
 
 // DecodeJSON decodes one JSON text into a Lua value in L: objects become
-// tables, arrays tables marked as arrays, null the null sentinel.
+// tables, arrays tables marked as arrays, null the null sentinel. It
+// returns the error of L's context (L.Context()) if that ends first.
 func DecodeJSON(L *lua.LState, s string) (lua.LValue, error) {
-	d := &jsonDecoder{L: L, s: s, null: luart.Null(L)}
+	d := &jsonDecoder{L: L, s: s, null: luart.Null(L), ctx: L.Context()}
+	d.poll = luart.NewPoll(d.ctx)
 	// A UTF-8 byte order mark is not JSON, but editors write it.
 	d.pos = len(s) - len(strings.TrimPrefix(s, "\uFEFF"))
 	d.space()
@@ -86,6 +92,9 @@ func (d *jsonDecoder) space() {
 }
 
 func (d *jsonDecoder) value() (lua.LValue, error) {
+	if d.poll.Step() {
+		return nil, d.ctx.Err()
+	}
 	if d.pos >= len(d.s) {
 		return nil, d.fail("unexpected end of input, expected a value")
 	}

@@ -1,6 +1,7 @@
 package stdlib
 
 import (
+	"context"
 	"math"
 	"strconv"
 	"unicode/utf8"
@@ -19,13 +20,21 @@ type jsonEncoder struct {
 	// it again is a cycle.
 	stack []*lua.LTable
 	path  valuePath
+	ctx   context.Context
+	poll  luart.Poll
 }
 
 // EncodeJSON encodes v as JSON. indent is the text of one nesting level
 // ("" for compact output); sortKeys sorts object keys. The error of a value
 // that cannot be encoded names its path.
 func EncodeJSON(v lua.LValue, indent string, sortKeys bool) ([]byte, error) {
-	e := &jsonEncoder{indent: indent, sortKeys: sortKeys, buf: make([]byte, 0, 64)}
+	return encodeJSON(nil, v, indent, sortKeys)
+}
+
+// encodeJSON is EncodeJSON that gives up with ctx's error when ctx ends
+// (a nil ctx never does).
+func encodeJSON(ctx context.Context, v lua.LValue, indent string, sortKeys bool) ([]byte, error) {
+	e := &jsonEncoder{indent: indent, sortKeys: sortKeys, buf: make([]byte, 0, 64), ctx: ctx, poll: luart.NewPoll(ctx)}
 	if err := e.value(v); err != nil {
 		return nil, err
 	}
@@ -37,6 +46,9 @@ func (e *jsonEncoder) fail(problem string) error {
 }
 
 func (e *jsonEncoder) value(v lua.LValue) error {
+	if e.poll.Step() {
+		return e.ctx.Err()
+	}
 	switch x := v.(type) {
 	case *lua.LNilType:
 		e.buf = append(e.buf, "null"...)

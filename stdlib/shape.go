@@ -138,11 +138,22 @@ func appendNumber(b []byte, f float64) ([]byte, bool) {
 // messages: $ then .name, ["odd name"] or [index] per level.
 type valuePath []lua.LValue
 
-// String formats the path as in error messages: $.a["b c"][3].
+// pathEnds is how many levels a long path shows at each of its ends.
+const pathEnds = 8
+
+// String formats the path as in error messages: $.a["b c"][3]. A path
+// deeper than 2*pathEnds levels shows its ends and the number of levels
+// left out, so that the error of a value nested 1000 deep stays readable.
 func (p valuePath) String() string {
 	var b strings.Builder
 	b.WriteByte('$')
-	for _, k := range p {
+	for i, k := range p {
+		if len(p) > 2*pathEnds && i >= pathEnds && i < len(p)-pathEnds {
+			if i == pathEnds {
+				b.WriteString("...(" + strconv.Itoa(len(p)-2*pathEnds) + " levels)...")
+			}
+			continue
+		}
 		switch key := k.(type) {
 		case lua.LString:
 			if isIdentifier(string(key)) {

@@ -2,6 +2,7 @@ package stdlib
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -46,8 +47,8 @@ const (
 func YAML(rt *luart.Runtime) lua.LGFunction {
 	return loader(func(L *lua.LState) *lua.LTable {
 		m := moduleTable(L, map[string]lua.LGFunction{
-			"encode": yamlEncode,
-			"decode": yamlDecode,
+			"encode": func(L *lua.LState) int { return yamlEncode(rt, L) },
+			"decode": func(L *lua.LState) int { return yamlDecode(rt, L) },
 			"array":  arrayFunc("yaml.array"),
 		})
 		m.RawSetString("null", luart.Null(L))
@@ -55,7 +56,7 @@ func YAML(rt *luart.Runtime) lua.LGFunction {
 	})
 }
 
-func yamlEncode(L *lua.LState) int {
+func yamlEncode(rt *luart.Runtime, L *lua.LState) int {
 	a := luart.Args{L: L, Fn: "yaml.encode"}
 	v := a.Any(1, "value")
 	o := a.Options(2, "opts", yamlEncodeOptions)
@@ -63,19 +64,21 @@ func yamlEncode(L *lua.LState) int {
 	if indent < 1 || indent > maxIndent {
 		o.Fail("indent", "indent must be 1 to %d spaces, got %d", maxIndent, indent)
 	}
-	out, err := EncodeYAML(v, int(indent), o.Bool("sort_keys", true))
+	out, err := encodeYAML(L.Context(), v, int(indent), o.Bool("sort_keys", true))
 	if err != nil {
+		raiseIfEnded(rt, L, "yaml.encode")
 		luart.Raise(L, &luart.Error{Code: luart.CodeInvalidArgument, Op: "yaml.encode", Message: err.Error(), Cause: err})
 	}
 	L.Push(lua.LString(out))
 	return 1
 }
 
-func yamlDecode(L *lua.LState) int {
+func yamlDecode(rt *luart.Runtime, L *lua.LState) int {
 	a := luart.Args{L: L, Fn: "yaml.decode"}
 	s := a.String(1, "s")
 	docs, err := DecodeYAML(L, s)
 	if err != nil {
+		raiseIfEnded(rt, L, "yaml.decode")
 		luart.Raise(L, &luart.Error{Code: luart.CodeInvalidArgument, Op: "yaml.decode", Message: err.Error(), Cause: err})
 	}
 	for _, d := range docs {
@@ -86,13 +89,20 @@ func yamlDecode(L *lua.LState) int {
 
 // EncodeYAML encodes v as one YAML document indented by indent spaces.
 func EncodeYAML(v lua.LValue, indent int, sortKeys bool) ([]byte, error) {
-	e := &yamlEncoder{sortKeys: sortKeys}
+	return encodeYAML(nil, v, indent, sortKeys)
+}
+
+// encodeYAML is EncodeYAML that gives up with ctx's error when ctx ends (a
+// nil ctx never does).
+func encodeYAML(ctx context.Context, v lua.LValue, indent int, sortKeys bool) ([]byte, error) {
+	e := &yamlEncoder{sortKeys: sortKeys, ctx: ctx, poll: luart.NewPoll(ctx)}
 	n, err := e.node(v)
 	if err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
+	// The emitter cannot be stopped but by its writer failing.
+	enc := yaml.NewEncoder(ctxWriter{w: &buf, ctx: ctx})
 	enc.SetIndent(indent)
 	if err := enc.Encode(n); err != nil {
 		return nil, err
@@ -108,6 +118,8 @@ type yamlEncoder struct {
 	sortKeys bool
 	stack    []*lua.LTable
 	path     valuePath
+	ctx      context.Context
+	poll     luart.Poll
 }
 
 func (e *yamlEncoder) fail(problem string) error {
@@ -119,6 +131,9 @@ func scalar(tag, value string) *yaml.Node {
 }
 
 func (e *yamlEncoder) node(v lua.LValue) (*yaml.Node, error) {
+	if e.poll.Step() {
+		return nil, e.ctx.Err()
+	}
 	switch x := v.(type) {
 	case *lua.LNilType:
 		return scalar("!!null", "null"), nil
@@ -237,10 +252,14 @@ func (e *yamlEncoder) table(t *lua.LTable) (*yaml.Node, error) {
 	return m, nil
 }
 
-// DecodeYAML decodes every document of s into Lua values in L.
+// DecodeYAML decodes every document of s into Lua values in L. It returns
+// the error of L's context (L.Context()) if that ends first.
 func DecodeYAML(L *lua.LState, s string) ([]lua.LValue, error) {
-	dec := yaml.NewDecoder(strings.NewReader(s))
-	d := &yamlDecoder{L: L, null: luart.Null(L)}
+	ctx := L.Context()
+	// The parser cannot be stopped but by its reader failing; it reads
+	// its input a few hundred bytes at a time.
+	dec := yaml.NewDecoder(ctxReader{r: strings.NewReader(s), ctx: ctx})
+	d := &yamlDecoder{L: L, null: luart.Null(L), ctx: ctx, poll: luart.NewPoll(ctx)}
 	var docs []lua.LValue
 	for {
 		var doc yaml.Node
@@ -249,6 +268,9 @@ func DecodeYAML(L *lua.LState, s string) ([]lua.LValue, error) {
 			return docs, nil
 		}
 		if err != nil {
+			if ctx != nil && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			return nil, errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
 		}
 		v, err := d.value(&doc, 0)
@@ -266,6 +288,8 @@ type yamlDecoder struct {
 	inAlias int
 	direct  int
 	copies  int
+	ctx     context.Context
+	poll    luart.Poll
 }
 
 func (d *yamlDecoder) fail(n *yaml.Node, problem string) error {
@@ -273,6 +297,9 @@ func (d *yamlDecoder) fail(n *yaml.Node, problem string) error {
 }
 
 func (d *yamlDecoder) value(n *yaml.Node, depth int) (lua.LValue, error) {
+	if d.poll.Step() {
+		return nil, d.ctx.Err()
+	}
 	if d.inAlias > 0 {
 		d.copies++
 		if d.copies > aliasFreeCopies && d.copies > aliasRatio*d.direct {
@@ -417,4 +444,29 @@ func (d *yamlDecoder) scalar(n *yaml.Node) (lua.LValue, error) {
 		return lua.LString(b), nil
 	}
 	return lua.LString(n.Value), nil
+}
+
+// ctxReader and ctxWriter fail once ctx has ended (never for a nil ctx).
+type ctxReader struct {
+	r   io.Reader
+	ctx context.Context
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if c.ctx != nil && c.ctx.Err() != nil {
+		return 0, c.ctx.Err()
+	}
+	return c.r.Read(p)
+}
+
+type ctxWriter struct {
+	w   io.Writer
+	ctx context.Context
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if c.ctx != nil && c.ctx.Err() != nil {
+		return 0, c.ctx.Err()
+	}
+	return c.w.Write(p)
 }

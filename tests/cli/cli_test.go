@@ -85,6 +85,7 @@ func TestScripts(t *testing.T) {
 			"kv":        cmdKV,
 			"code":      cmdCode,
 			"interrupt": cmdInterrupt,
+			"bounded":   cmdBounded,
 			"waitfile":  cmdWaitFile,
 			"junit":     cmdJUnit,
 			"within":    cmdWithin,
@@ -296,12 +297,26 @@ func cmdWithin(ts *testscript.TestScript, neg bool, args []string) {
 // cmdInterrupt starts a command, waits for it to create a file (it is then
 // inside the part the test wants to interrupt), sends it a signal and checks
 // its exit code; its stdout and stderr are kept for the assertions that
-// follow:
+// follow. With -stdin-open, the command's stdin is a pipe that stays open
+// and empty (a terminal nobody types into); with -within DURATION, the
+// command must end within DURATION of the signal:
 //
-//	interrupt INT|TERM READY-FILE N PROGRAM [ARGS...]
+//	interrupt [-stdin-open] [-within DURATION] INT|TERM READY-FILE N PROGRAM [ARGS...]
 func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
+	holdStdin := len(args) > 0 && args[0] == "-stdin-open"
+	if holdStdin {
+		args = args[1:]
+	}
+	within := time.Duration(0)
+	if len(args) > 1 && args[0] == "-within" {
+		d, err := time.ParseDuration(args[1])
+		if err != nil {
+			ts.Fatalf("interrupt: %v", err)
+		}
+		within, args = d, args[2:]
+	}
 	if neg || len(args) < 4 {
-		ts.Fatalf("usage: interrupt INT|TERM READY-FILE N PROGRAM [ARGS...]")
+		ts.Fatalf("usage: interrupt [-stdin-open] [-within DURATION] INT|TERM READY-FILE N PROGRAM [ARGS...]")
 	}
 	sig := map[string]syscall.Signal{"INT": syscall.SIGINT, "TERM": syscall.SIGTERM}[args[0]]
 	if sig == 0 {
@@ -312,16 +327,10 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 	if err != nil {
 		ts.Fatalf("interrupt: %q is not a number", args[2])
 	}
-	path, err := exec.LookPath(args[3])
-	if err != nil {
-		// LookPath sees the test's PATH; testscript's own PATH is in its env.
-		path = lookPath(ts, args[3])
+	cmd, stdout, stderr := scriptCommand(ts, args[3], args[4:])
+	if holdStdin {
+		defer holdStdinOpen(ts, cmd)()
 	}
-	cmd := exec.Command(path, args[4:]...)
-	cmd.Dir = ts.MkAbs(".")
-	cmd.Env = scriptEnv(ts)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	ts.Check(cmd.Start())
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -341,6 +350,7 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Check(cmd.Process.Signal(sig))
+	signaled := time.Now()
 	var werr error
 	select {
 	case werr = <-exited:
@@ -351,14 +361,37 @@ func cmdInterrupt(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	fmt.Fprint(ts.Stdout(), stdout.String())
 	fmt.Fprint(ts.Stderr(), stderr.String())
-	got := 0
-	var ee *exec.ExitError
-	if errors.As(werr, &ee) {
-		got = ee.ExitCode()
-	}
-	if got != want {
+	if got := exitCode(werr); got != want {
 		ts.Fatalf("exit code %d, want %d\nstderr: %s", got, want, stderr.String())
 	}
+	if took := time.Since(signaled); within > 0 && took > within {
+		ts.Fatalf("the command ended %v after SIG%s, want at most %v", took, args[0], within)
+	}
+}
+
+// scriptCommand makes the command PROGRAM ARGS as the script's own commands
+// run: in its directory, with its environment, its output kept in buffers.
+func scriptCommand(ts *testscript.TestScript, program string, args []string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	path, err := exec.LookPath(program)
+	if err != nil {
+		// LookPath sees the test's PATH; testscript's own PATH is in its env.
+		path = lookPath(ts, program)
+	}
+	cmd := exec.Command(path, args...)
+	cmd.Dir = ts.MkAbs(".")
+	cmd.Env = scriptEnv(ts)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	return cmd, &stdout, &stderr
+}
+
+// exitCode is the exit code of a command that ended with err.
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	return 0
 }
 
 // cmdWaitFile waits until a file exists: `waitfile NAME`.
