@@ -3,7 +3,6 @@ package editor_test
 import (
 	"os"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 
@@ -31,6 +30,14 @@ var (
 	docCallRE   = regexp.MustCompile(`\b(etcd|json|yaml|base64|time|log|fs|env|strings|retry|progress|assert|migrate)((?:\.[a-z_]+)+)\s*[({]`)
 	docMethodRE = regexp.MustCompile(`:([a-z_]+)\(`)
 )
+
+// colons writes method names as ":name".
+func colons(names []string) []string {
+	for i, n := range names {
+		names[i] = ":" + n
+	}
+	return names
+}
 
 // scriptAPI lists every function scripts can call by name (the etcd
 // module, the stdlib modules, the migrate module of test files) and the
@@ -108,34 +115,12 @@ func TestLuaReference(t *testing.T) {
 	for _, m := range docCallRE.FindAllStringSubmatch(doc, -1) {
 		documented[m[1]+m[2]] = true
 	}
-	var missing, invented []string
-	for f := range functions {
-		if !documented[f] {
-			missing = append(missing, f)
-		}
-	}
-	for f := range documented {
-		if !functions[f] {
-			invented = append(invented, f)
-		}
-	}
-
 	docMethods := map[string]bool{}
 	for _, m := range docMethodRE.FindAllStringSubmatch(doc, -1) {
 		docMethods[m[1]] = true
 	}
-	for m := range methods {
-		if !docMethods[m] {
-			missing = append(missing, ":"+m)
-		}
-	}
-	for m := range docMethods {
-		if !known[m] && !luaOwnMethods[m] {
-			invented = append(invented, ":"+m)
-		}
-	}
-	sort.Strings(missing)
-	sort.Strings(invented)
+	missing := append(without(functions, documented), colons(without(methods, docMethods))...)
+	invented := append(without(documented, functions), colons(without(docMethods, known, luaOwnMethods))...)
 	if len(missing) > 0 {
 		t.Errorf("%s does not document: %s", luaReference, strings.Join(missing, ", "))
 	}

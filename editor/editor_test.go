@@ -263,21 +263,25 @@ func diffAPI(t *testing.T, what string, impl, decl api) {
 	diff(t, what+" methods", impl.methods, decl.methods)
 }
 
+// without returns the keys of a that are not in any of bs, sorted.
+func without(a map[string]bool, bs ...map[string]bool) []string {
+	var out []string
+	for k := range a {
+		in := false
+		for _, b := range bs {
+			in = in || b[k]
+		}
+		if !in {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 func diff(t *testing.T, what string, impl, decl map[string]bool) {
 	t.Helper()
-	var missing, extra []string
-	for k := range impl {
-		if !decl[k] {
-			missing = append(missing, k)
-		}
-	}
-	for k := range decl {
-		if !impl[k] {
-			extra = append(extra, k)
-		}
-	}
-	sort.Strings(missing)
-	sort.Strings(extra)
+	missing, extra := without(impl, decl), without(decl, impl)
 	if len(missing) > 0 {
 		t.Errorf("%s: implemented but not declared in the definitions: %s", what, strings.Join(missing, ", "))
 	}

@@ -314,24 +314,13 @@ func (h *harness) clientSection() error {
 
 func (h *harness) bindingsSection() error {
 	const title = "2. Lua bindings (bindings/)"
-	bin := filepath.Join(h.work, "bindings.test")
-	h.logf("building bindings tests")
-	if _, err := buildTest(h.repo, "./bindings", bin); err != nil {
-		return h.failedSection(title, err)
-	}
-	g := goBench{bin: bin, dir: filepath.Join(h.repo, "bindings"), pattern: h.set.bindingsPat,
-		rawFile: filepath.Join(h.rawDir, "bindings.txt")}
-	out, runErr := g.run(h.log, h.set.count, h.set.benchtime)
+	intro := fmt.Sprintf("`go test ./bindings -run '^$' -bench '%s' -benchmem`: Lua loops against Go loops, watch\n", h.set.bindingsPat) +
+		"events into Lua, a scan of 200,000 keys against the official client's Get WithPrefix (time and\n" +
+		"peak RSS, each side in a fresh process of bench/scanchild, which links the engine and both clients but\n" +
+		"no etcd server), as bindings/bench_test.go defines them.\n\n"
+	out, b, runErr := h.benchPackage(title, "bindings", h.set.bindingsPat, intro)
 	if out == nil {
 		return h.failedSection(title, runErr)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "`go test ./bindings -run '^$' -bench '%s' -benchmem`: Lua loops against Go loops, watch\n", h.set.bindingsPat)
-	b.WriteString("events into Lua, a scan of 200,000 keys against the official client's Get WithPrefix (time and\n")
-	b.WriteString("peak RSS, each side in a fresh process of bench/scanchild, which links the engine and both clients but\n")
-	b.WriteString("no etcd server), as bindings/bench_test.go defines them.\n\n")
-	if runErr != nil {
-		fmt.Fprintf(&b, "**Some benchmarks failed**: %s\n\n", oneLine(runErr))
 	}
 	if len(out.Results) == 0 {
 		b.WriteString("**Pending**: bindings/bench_test.go has no benchmarks yet.\n")
@@ -345,31 +334,43 @@ func (h *harness) bindingsSection() error {
 	return runErr
 }
 
+// benchPackage builds the tests of ./pkg and runs its benchmarks matching
+// pattern. It returns their output (nil when nothing ran) and the start of
+// the section's text: intro, and a line when some benchmarks failed.
+func (h *harness) benchPackage(title, pkg, pattern, intro string) (*bench.Output, *strings.Builder, error) {
+	bin := filepath.Join(h.work, pkg+".test")
+	h.logf("building %s tests", pkg)
+	if _, err := buildTest(h.repo, "./"+pkg, bin); err != nil {
+		return nil, nil, err
+	}
+	g := goBench{bin: bin, dir: filepath.Join(h.repo, pkg), pattern: pattern,
+		rawFile: filepath.Join(h.rawDir, pkg+".txt")}
+	out, runErr := g.run(h.log, h.set.count, h.set.benchtime)
+	if out == nil {
+		return nil, nil, runErr
+	}
+	b := &strings.Builder{}
+	b.WriteString(intro)
+	if runErr != nil {
+		fmt.Fprintf(b, "**Some benchmarks failed**: %s\n\n", oneLine(runErr))
+	}
+	return out, b, runErr
+}
+
 // engineSection measures what a run's limits cost a pure-Lua workload
 // (string building, tables, sorting, patterns): gopher-lua's stock
 // built-ins, ours with their deadline and size checks, and ours with the
 // memory budget's sampler too, run by turns in one process.
 func (h *harness) engineSection() error {
 	const title = "3. Limits of a run (engine/)"
-	bin := filepath.Join(h.work, "engine.test")
-	h.logf("building engine tests")
-	if _, err := buildTest(h.repo, "./engine", bin); err != nil {
-		return h.failedSection(title, err)
-	}
-	g := goBench{bin: bin, dir: filepath.Join(h.repo, "engine"), pattern: "^BenchmarkPureLua$",
-		rawFile: filepath.Join(h.rawDir, "engine.txt")}
-	out, runErr := g.run(h.log, h.set.count, h.set.benchtime)
+	intro := "`go test ./engine -run '^$' -bench '^BenchmarkPureLua$' -benchmem`: one pure-Lua workload\n" +
+		"(strings, tables, table.sort, table.concat, patterns) run by turns with gopher-lua's stock built-ins\n" +
+		"(stock: no deadline or size checks, as before the limits), with ours (checks), and with ours and\n" +
+		"the memory budget's heap sampler (budget). BenchmarkKVLoopBudget in section 2 does the same for\n" +
+		"the Lua loop of put+get.\n\n"
+	out, b, runErr := h.benchPackage(title, "engine", "^BenchmarkPureLua$", intro)
 	if out == nil {
 		return h.failedSection(title, runErr)
-	}
-	var b strings.Builder
-	b.WriteString("`go test ./engine -run '^$' -bench '^BenchmarkPureLua$' -benchmem`: one pure-Lua workload\n")
-	b.WriteString("(strings, tables, table.sort, table.concat, patterns) run by turns with gopher-lua's stock built-ins\n")
-	b.WriteString("(stock: no deadline or size checks, as before the limits), with ours (checks), and with ours and\n")
-	b.WriteString("the memory budget's heap sampler (budget). BenchmarkKVLoopBudget in section 2 does the same for\n")
-	b.WriteString("the Lua loop of put+get.\n\n")
-	if runErr != nil {
-		fmt.Fprintf(&b, "**Some benchmarks failed**: %s\n\n", oneLine(runErr))
 	}
 	b.WriteString(renderGoBench(out))
 	for _, s := range out.Summarise() {
