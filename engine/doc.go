@@ -179,6 +179,9 @@
 // for of one `break` after an earlier loop, say) to a wrong instruction, or
 // past the end of the code: the engine compiles every chunk, load and
 // loadstring included, with guards that keep jumps off jumps (jumpfix.go).
+// It also loads a generic for's key into the register of the call result
+// it indexes, so `for x in f().iter() do` called nil: such a loop's
+// expressions are evaluated into hidden locals first (hoistForExprs).
 // The value stack may grow to 2M slots, where the default overflows on
 // ordinary data work.
 //

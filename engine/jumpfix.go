@@ -29,6 +29,9 @@ func guardJumpTargets(stmts []ast.Stmt) []ast.Stmt {
 	out := stmts[:0:0]
 	for i, s := range stmts {
 		guardStmt(s)
+		if f, ok := s.(*ast.GenericForStmt); ok {
+			s = hoistForExprs(f)
+		}
 		out = append(out, s)
 		if _, ok := s.(*ast.LabelStmt); ok && startsWithJump(stmts[i+1:]) {
 			out = append(out, jumpGuard(stmts[i+1]))
@@ -183,4 +186,96 @@ func constFirst(e ast.Expr) bool {
 		return constFirst(e.Lhs)
 	}
 	return false
+}
+
+// gopher-lua v1.1.2 also compiles the expressions of a generic for wrong
+// where a field of a call's result is called: for
+// `for x in f().iter() do`, it loads the key "iter" into the register that
+// holds f's result and indexes the key by itself, so the loop calls nil
+// ("attempt to call a non-function object"), or a string method by chance.
+// The same expressions compile right as the values of a local statement,
+// so such a loop becomes
+//
+//	do local (for 1), (for 2), (for 3) = f().iter(); for x in (for 1), (for 2), (for 3) do ... end end
+//
+// which evaluates them once, adjusted to three values, as the for itself
+// does. The locals' names are no Lua names, so no script can refer to them.
+func hoistForExprs(f *ast.GenericForStmt) ast.Stmt {
+	if !callsFieldOfCall(f.Exprs) {
+		return f
+	}
+	names := []string{"(for 1)", "(for 2)", "(for 3)"}
+	local := &ast.LocalAssignStmt{Names: names, Exprs: f.Exprs}
+	local.SetLine(f.Line())
+	local.SetLastLine(f.Line())
+	f.Exprs = make([]ast.Expr, len(names))
+	for i, n := range names {
+		id := &ast.IdentExpr{Value: n}
+		id.SetLine(f.Line())
+		id.SetLastLine(f.Line())
+		f.Exprs[i] = id
+	}
+	block := &ast.DoBlockStmt{Stmts: []ast.Stmt{local, f}}
+	block.SetLine(f.Line())
+	block.SetLastLine(f.LastLine())
+	return block
+}
+
+// callsFieldOfCall reports whether es holds an index (t.k, t[k], t:m) of
+// a call's result, at any depth outside nested functions: the shape the
+// generic for miscompiles.
+func callsFieldOfCall(es []ast.Expr) bool {
+	found := false
+	var walk func(e ast.Expr)
+	walk = func(e ast.Expr) {
+		switch e := e.(type) {
+		case *ast.AttrGetExpr:
+			if isCall(e.Object) {
+				found = true
+			}
+			walk(e.Object)
+			walk(e.Key)
+		case *ast.FuncCallExpr:
+			if e.Receiver != nil && isCall(e.Receiver) {
+				found = true
+			}
+			walk(e.Func)
+			walk(e.Receiver)
+			for _, a := range e.Args {
+				walk(a)
+			}
+		case *ast.LogicalOpExpr:
+			walk(e.Lhs)
+			walk(e.Rhs)
+		case *ast.RelationalOpExpr:
+			walk(e.Lhs)
+			walk(e.Rhs)
+		case *ast.StringConcatOpExpr:
+			walk(e.Lhs)
+			walk(e.Rhs)
+		case *ast.ArithmeticOpExpr:
+			walk(e.Lhs)
+			walk(e.Rhs)
+		case *ast.UnaryMinusOpExpr:
+			walk(e.Expr)
+		case *ast.UnaryNotOpExpr:
+			walk(e.Expr)
+		case *ast.UnaryLenOpExpr:
+			walk(e.Expr)
+		case *ast.TableExpr:
+			for _, f := range e.Fields {
+				walk(f.Key)
+				walk(f.Value)
+			}
+		}
+	}
+	for _, e := range es {
+		walk(e)
+	}
+	return found
+}
+
+func isCall(e ast.Expr) bool {
+	_, ok := e.(*ast.FuncCallExpr)
+	return ok
 }
