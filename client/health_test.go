@@ -207,6 +207,18 @@ func (s *sentTo) HandleRPC(_ context.Context, st stats.RPCStats) {
 	}
 }
 
+// reachedAll reports whether method was sent to every endpoint.
+func (s *sentTo) reachedAll(endpoints []string, method string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ep := range endpoints {
+		if s.count[ep+" "+method] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *sentTo) reset() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -230,6 +242,17 @@ func TestHungMemberSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	// Reads go round the members only once the client is connected to
+	// each: New does not wait for all of them. Pausing a member the
+	// client never reached would test nothing (no read, no probe).
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for !sent.reachedAll(cl.Endpoints(), "/etcdserverpb.KV/Range") {
+		if _, err := c.Get(ctx, "hung/warm"); err != nil {
+			t.Fatalf("reads before any member hung: %v", err)
+		}
+	}
+	sent.reset()
 	hung := cl.Member(0)
 	hung.Proxy().Pause()
 	defer hung.Proxy().Unpause()
