@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/stats"
+
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
@@ -113,12 +116,15 @@ func hungReadLatency(t *testing.T, hang func(*etcdtest.Proxy) (undo func())) {
 		hold     = 8 * time.Second
 	)
 	cl := etcdtest.StartT(t, etcdtest.Options{Size: 3, Proxy: true, TickMs: tickMs, ElectionMs: electionMs})
-	ours, err := client.New(client.Config{Endpoints: cl.Endpoints(), DialTimeout: 30 * time.Second})
+	oursSent, theirsSent := &reached{}, &reached{}
+	ours, err := client.New(client.Config{Endpoints: cl.Endpoints(), DialTimeout: 30 * time.Second,
+		DialOptions: []grpc.DialOption{grpc.WithStatsHandler(oursSent)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ours.Close()
-	theirs, err := clientv3.New(clientv3.Config{Endpoints: cl.Endpoints(), DialTimeout: 30 * time.Second, Logger: zap.NewNop()})
+	theirs, err := clientv3.New(clientv3.Config{Endpoints: cl.Endpoints(), DialTimeout: 30 * time.Second, Logger: zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithStatsHandler(theirsSent)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +145,15 @@ func hungReadLatency(t *testing.T, hang func(*etcdtest.Proxy) (undo func())) {
 		theirReads = openLoopReads(func(ctx context.Context) error { _, err := theirs.Get(ctx, "hung/k"); return err }, interval, stop)
 	})
 
-	time.Sleep(time.Second) // both clients connected to every member
+	// Both clients must be reading from every member before one hangs:
+	// neither connects to all of them in New, and a member a client never
+	// reached would hang none of its reads.
+	for deadline := time.Now().Add(settleTimeout); !oursSent.all(cl.Endpoints()) || !theirsSent.all(cl.Endpoints()); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the clients did not read from every member within %v", settleTimeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	m := cl.Member(1)
 	begin := time.Now()
 	// Undone only after the reads ended: bytes a paused proxy held would
@@ -183,4 +197,38 @@ func hungReadLatency(t *testing.T, hang func(*etcdtest.Proxy) (undo func())) {
 func TestHungMemberWritesOnce(t *testing.T) {
 	hang := func(f fault) fault { f.hold = 3 * time.Second; return f }
 	runFaults(t, []fault{hang(pause(follower)), hang(pause(leader)), hang(pause(follower))})
+}
+
+// reached is a gRPC stats handler that records which addresses a client
+// has sent calls to.
+type reached struct {
+	mu    sync.Mutex
+	addrs map[string]bool
+}
+
+func (r *reached) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context   { return ctx }
+func (r *reached) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (r *reached) HandleConn(context.Context, stats.ConnStats)                       {}
+
+func (r *reached) HandleRPC(_ context.Context, st stats.RPCStats) {
+	if h, ok := st.(*stats.OutHeader); ok && h.Client && h.RemoteAddr != nil {
+		r.mu.Lock()
+		if r.addrs == nil {
+			r.addrs = map[string]bool{}
+		}
+		r.addrs[h.RemoteAddr.String()] = true
+		r.mu.Unlock()
+	}
+}
+
+// all reports whether calls went to every one of endpoints.
+func (r *reached) all(endpoints []string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ep := range endpoints {
+		if !r.addrs[ep] {
+			return false
+		}
+	}
+	return true
 }
