@@ -8,7 +8,6 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/etcdscript/etcdscript/bindings"
 	"github.com/etcdscript/etcdscript/luart"
 	"github.com/etcdscript/etcdscript/migrate"
 	"github.com/etcdscript/etcdscript/stdlib"
@@ -46,12 +45,7 @@ func colons(names []string) []string {
 // methods are those the reference must name; known adds the methods of
 // client objects, which mirror the module's functions.
 func scriptAPI(t *testing.T) (functions, methods, known map[string]bool) {
-	L := lua.NewState()
-	defer L.Close()
-	rt := &luart.Runtime{Loop: luart.NewLoop()}
-	defer rt.Loop.Close()
-	mod := bindings.New(rt, bindings.Backend{})
-	defer mod.Close()
+	L, rt, mod := etcdModule(t)
 	impl := newAPI()
 	members("etcd", mod.Table(L), impl)
 	methods, known = map[string]bool{}, map[string]bool{}

@@ -290,15 +290,24 @@ func diff(t *testing.T, what string, impl, decl map[string]bool) {
 	}
 }
 
+// etcdModule returns a Lua state with a runtime and the etcd module of a
+// run with no cluster, closed when the test ends.
+func etcdModule(t *testing.T) (*lua.LState, *luart.Runtime, *bindings.Module) {
+	L := lua.NewState()
+	rt := &luart.Runtime{Loop: luart.NewLoop()}
+	mod := bindings.New(rt, bindings.Backend{})
+	t.Cleanup(func() {
+		mod.Close()
+		rt.Loop.Close()
+		L.Close()
+	})
+	return L, rt, mod
+}
+
 // TestEtcdDefinitionsMatchBindings keeps meta/etcd.lua in step with the etcd
 // module: every function of the module is declared, and nothing else.
 func TestEtcdDefinitionsMatchBindings(t *testing.T) {
-	L := lua.NewState()
-	defer L.Close()
-	rt := &luart.Runtime{Loop: luart.NewLoop()}
-	defer rt.Loop.Close()
-	mod := bindings.New(rt, bindings.Backend{})
-	defer mod.Close()
+	L, _, mod := etcdModule(t)
 	impl := newAPI()
 	members("etcd", mod.Table(L), impl)
 	renamed := map[string]string{"etcd.cmp": "etcd.Compare", "etcd.scan": "etcd.ScanIterator"}
