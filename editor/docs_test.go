@@ -8,7 +8,6 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/etcdscript/etcdscript/luart"
 	"github.com/etcdscript/etcdscript/migrate"
 	"github.com/etcdscript/etcdscript/stdlib"
 )
