@@ -49,7 +49,8 @@
 //
 // Attribution. A run is charged the growth of the whole process's heap
 // since it started, measured from the live heap of the last collection
-// before its start: the Go runtime cannot tell which goroutine holds what.
+// before its start (lowered whenever a later collection finds less live,
+// so memory freed after the run started is no room for it to grow into): the Go runtime cannot tell which goroutine holds what.
 // So no run can grow the process by more than its budget, and a run may
 // be charged for what another run, or the host, allocated meanwhile. When
 // a run is over, the sampler stops the youngest run charged at least half

@@ -79,8 +79,10 @@ func FormatSize(n int64) string {
 type Budget struct {
 	limit int64
 	stop  func(error)
-	base  int64  // the live heap when the run started
-	seq   uint64 // start order: the youngest run over its budget goes first
+	// base is the live heap when the run started, lowered whenever a
+	// later collection finds less live (rebase).
+	base atomic.Int64
+	seq  uint64 // start order: the youngest run over its budget goes first
 
 	stopped atomic.Bool
 }
@@ -151,7 +153,8 @@ func StartBudget(limit int64, stop func(error)) *Budget {
 	if live > 0 && live < h {
 		base = live
 	}
-	b := &Budget{limit: limit, stop: stop, base: base, seq: monitor.seq}
+	b := &Budget{limit: limit, stop: stop, seq: monitor.seq}
+	b.base.Store(base)
 	if monitor.runs == nil {
 		monitor.runs = map[*Budget]struct{}{}
 	}
@@ -182,7 +185,7 @@ func (b *Budget) End() {
 func (b *Budget) Limit() int64 { return b.limit }
 
 // Used returns the heap growth charged to the run at the last sample.
-func (b *Budget) Used() int64 { return max(monitor.heap.Load()-b.base, 0) }
+func (b *Budget) Used() int64 { return max(monitor.heap.Load()-b.base.Load(), 0) }
 
 // Reserve checks a request of op for n more bytes, made before allocating
 // them. When the run's live charge plus n is over the budget, it stops the
@@ -194,7 +197,7 @@ func (b *Budget) Reserve(n int64, op, what string) error {
 	if b == nil {
 		return nil
 	}
-	used := max(monitor.live.Load()-b.base, 0)
+	used := max(monitor.live.Load()-b.base.Load(), 0)
 	if n <= b.limit-used {
 		return nil
 	}
@@ -247,6 +250,7 @@ func sampleOnce() bool {
 	h, live := readHeap()
 	store(h, live)
 	monitor.mu.Lock()
+	rebase(live)
 	if len(monitor.runs) == 0 {
 		monitor.running = false
 		monitor.victim = nil
@@ -273,7 +277,7 @@ func sampleOnce() bool {
 	if v := overBudget(live); v != nil && !monitor.needGC {
 		v.markVictim()
 		monitor.mu.Unlock()
-		v.exceed(&MemoryError{Budget: v.limit, Used: live - v.base})
+		v.exceed(&MemoryError{Budget: v.limit, Used: live - v.base.Load()})
 		return true
 	}
 	gc := monitor.needGC || time.Since(monitor.lastGC) >= gcInterval
@@ -287,12 +291,28 @@ func sampleOnce() bool {
 	store(h, live)
 	monitor.mu.Lock()
 	defer monitor.mu.Unlock()
+	rebase(live)
 	monitor.lastGC, monitor.needGC = time.Now(), false
 	if v := overBudget(h); v != nil {
 		v.markVictim()
-		v.exceed(&MemoryError{Budget: v.limit, Used: h - v.base})
+		v.exceed(&MemoryError{Budget: v.limit, Used: h - v.base.Load()})
 	}
 	return true
+}
+
+// rebase lowers the base of every run to the live heap a collection
+// found, when that is lower: what was live when a run started (the data of
+// a run that ended just before, say) and has been freed since is no credit
+// for the run to grow into. monitor.mu is held.
+func rebase(live int64) {
+	if live <= 0 {
+		return
+	}
+	for b := range monitor.runs {
+		if live < b.base.Load() {
+			b.base.Store(live)
+		}
+	}
 }
 
 // overBudget returns the run to stop when some run's charge is over its
@@ -310,7 +330,7 @@ func overBudget(h int64) *Budget {
 		if b.stopped.Load() {
 			continue
 		}
-		charge := h - b.base
+		charge := h - b.base.Load()
 		over = over || charge > b.limit
 		if charge >= b.limit/2 && (v == nil || b.seq > v.seq) {
 			v = b
