@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -82,13 +81,9 @@ func (r *fileResult) emit(out *lockedBuffer) {
 	r.printed.Write(b)
 }
 
+// failed counts the file's failed cases, and its own failure outside them.
 func (r *fileResult) failed() int {
-	n := 0
-	for _, c := range r.cases {
-		if c.failure != "" {
-			n++
-		}
-	}
+	n := countFailed(r.cases)
 	if r.err != "" {
 		n++
 	}
@@ -431,5 +426,3 @@ func (b *lockedBuffer) take() []byte {
 	b.buf.Reset()
 	return out
 }
-
-var _ io.Writer = (*lockedBuffer)(nil)
