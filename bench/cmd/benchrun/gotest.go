@@ -22,16 +22,26 @@ type goBench struct {
 	rawFile string   // where the raw output is kept
 }
 
-// run runs the benchmarks, echoing their output to log, and parses it.
+// run runs the benchmarks count times, each round a process of its own,
+// echoing their output to log, and parses it. Rounds rather than
+// -test.count: go test repeats each benchmark count times in a row, so on
+// a machine whose speed drifts the side measured first would be measured
+// in other conditions than its baseline.
 func (g goBench) run(log io.Writer, count int, benchtime string) (*bench.Output, error) {
 	args := []string{"-test.run", "^$", "-test.bench", g.pattern, "-test.benchmem",
-		"-test.count", fmt.Sprint(count), "-test.benchtime", benchtime, "-test.timeout", "30m"}
-	cmd := exec.Command(g.bin, append(args, g.args...)...)
-	cmd.Dir = g.dir
+		"-test.count", "1", "-test.benchtime", benchtime, "-test.timeout", "30m"}
 	var out bytes.Buffer
-	cmd.Stdout = io.MultiWriter(&out, log)
-	cmd.Stderr = log
-	runErr := cmd.Run()
+	var runErr error
+	for range max(count, 1) {
+		cmd := exec.Command(g.bin, append(args, g.args...)...)
+		cmd.Dir = g.dir
+		cmd.Stdout = io.MultiWriter(&out, log)
+		cmd.Stderr = log
+		if err := cmd.Run(); err != nil {
+			runErr = err
+			break
+		}
+	}
 	if g.rawFile != "" {
 		if err := os.WriteFile(g.rawFile, out.Bytes(), 0o644); err != nil {
 			return nil, err

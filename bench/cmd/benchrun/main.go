@@ -83,7 +83,7 @@ func run() int {
 		sections = flag.String("sections", strings.Join(allSections, ","), "sections to run, comma-separated: "+strings.Join(allSections, ", "))
 		rawDir   = flag.String("raw", "", "directory for the raw outputs (default: a new temporary directory)")
 		cache    = flag.String("cache", defaultCache(), "directory where etcdctl is built once and kept")
-		count    = flag.Int("count", 0, "runs of each go test benchmark (default 3, quick 1)")
+		count    = flag.Int("count", 0, "rounds of the go test benchmarks, each a process of its own (default 3, quick 1)")
 		btime    = flag.String("benchtime", "", "go test -benchtime (default 1s, quick 100ms)")
 		pmKeys   = flag.Int("putmany-keys", 0, "keys of one put_many load (default 100000, quick 5000)")
 		pmRuns   = flag.Int("putmany-runs", 0, "measured loads of each side (default 3, quick 1)")
@@ -148,7 +148,7 @@ func run() int {
 	h := &harness{repo: repo, work: work, rawDir: *rawDir, cacheDir: *cache, set: set, log: os.Stderr,
 		rep: &report{started: time.Now(), loadStart: loadAvg()}}
 	h.rep.settings = []string{
-		fmt.Sprintf("go test -count %d -benchtime %s", set.count, set.benchtime),
+		fmt.Sprintf("go test benchmarks: %d round(s), each a process running every benchmark once (-count 1), -benchtime %s", set.count, set.benchtime),
 		fmt.Sprintf("put_many %d keys x %d B, %d run(s) a side", set.pmKeys, set.pmValue, set.pmRuns),
 		fmt.Sprintf("%d etcdctl puts", set.ctlPuts),
 		fmt.Sprintf("%d one-get runs a side", set.oneGetRuns),
@@ -273,10 +273,12 @@ func (h *harness) clientSection() error {
 	b.WriteString("(and, as a floor, bare generated gRPC stubs: client=raw) against one etcd server in a child\n")
 	b.WriteString("process, so cpu-ns/op is the client's own CPU. Puts and gets of 256 B values, one at a time\n")
 	b.WriteString("and 64 in flight (on one client, and spread over 8 clients of one connection each, clients=8);\n")
-	b.WriteString("gc/Mop: garbage collections per million ops. In processes this small they are a good share of\n")
-	b.WriteString("cpu-ns/op, and how often they run follows the heap the clients keep as much as what each op\n")
-	b.WriteString("allocates: the official client keeps about 450 KiB per client (its logger's sampler), so with 8\n")
-	b.WriteString("clients its collector runs about half as often.\n")
+	b.WriteString("gc/Mop: garbage collections per million ops; gc-cpu-ns/op: the CPU the collector used per op,\n")
+	b.WriteString("as the Go runtime estimates it (part of cpu-ns/op). In processes this small the collections are a\n")
+	b.WriteString("good share of cpu-ns/op, and how often they run follows the heap the clients keep as much as what\n")
+	b.WriteString("each op allocates: the official client keeps about 450 KiB per client (its logger's sampler), so\n")
+	b.WriteString("with 8 clients its collector runs about half as often. Each side opens its own clients for its\n")
+	b.WriteString("run, and the sides of one comparison run next to each other, in each of the rounds.\n")
 	b.WriteString("watch: events/s received, live (while a writer writes) and replay (history written before the\n")
 	b.WriteString("watch starts).\n\n")
 	if runErr != nil {
@@ -293,8 +295,8 @@ func (h *harness) clientSection() error {
 			{"64 in flight on 8 clients", "inflight=64/clients=8"},
 		} {
 			for _, unit := range []string{"ns/op", "cpu-ns/op"} {
-				ours := findMetric(out, unit, "BenchmarkKV/client=ours/"+op+"/"+c.name)
-				off := findMetric(out, unit, "BenchmarkKV/client=official/"+op+"/"+c.name)
+				ours := findMetric(out, unit, "BenchmarkKV/"+op+"/"+c.name+"/client=ours")
+				off := findMetric(out, unit, "BenchmarkKV/"+op+"/"+c.name+"/client=official")
 				if len(ours) > 0 && len(off) > 0 {
 					h.rep.headline(headline{what: "client " + op + ", " + c.what + " (" + unit + ")", ours: cell(ours), base: "official " + cell(off),
 						ratio: ratioCell(ours, off)})
