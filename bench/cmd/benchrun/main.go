@@ -37,7 +37,7 @@ import (
 // settings are the knobs of one run; -quick shrinks them all to check the
 // harness end to end in two or three minutes, not to measure.
 type settings struct {
-	count       int    // -test.count of the go test benchmarks
+	count       int    // rounds of the go test benchmarks, a process each
 	benchtime   string // -test.benchtime of the go test benchmarks
 	pmKeys      int    // keys of one put_many load
 	pmValue     int    // bytes per value
