@@ -38,11 +38,10 @@
 // when zero; none when negative). gopher-lua has no allocator hook, so the
 // budget is kept two ways. The built-ins that allocate in proportion to an
 // argument (string.rep, string.format, string.byte, table.concat, unpack,
-// io.read(n) and "*a", strings.split and strings.join) compute the size
-// first, or grow within the budget, and refuse what would take the run
-// over; a
-// process-wide sampler (luart.Budget) reads the Go heap every 10 ms and
-// stops a run whose growth is over. Either way the run ends with an error
+// os.date, io.read(n) and "*a", strings.split and strings.join) compute the
+// size first, or grow within the budget, and refuse what would take the
+// run over; a process-wide sampler (luart.Budget) reads the Go heap every
+// 10 ms and stops a run whose growth is over. Either way the run ends with an error
 // of code memory_limit (Kind KindMemory, ExitMemory, errors.Is
 // luart.ErrMemoryLimit) that pcall cannot catch: its context is canceled,
 // so no Lua code of the run executes after it, as with a timeout.
@@ -50,7 +49,8 @@
 // Attribution. A run is charged the growth of the whole process's heap
 // since it started, measured from the live heap of the last collection
 // before its start (lowered whenever a later collection finds less live,
-// so memory freed after the run started is no room for it to grow into): the Go runtime cannot tell which goroutine holds what.
+// so memory freed after the run started is no room for it to grow into):
+// the Go runtime cannot tell which goroutine holds what.
 // So no run can grow the process by more than its budget, and a run may
 // be charged for what another run, or the host, allocated meanwhile. When
 // a run is over, the sampler stops the youngest run charged at least half
@@ -109,9 +109,11 @@
 // called: string.find, match, gmatch and gsub (the engine's own Lua 5.1
 // pattern matcher, which counts its backtracking steps and looks every 1024
 // of them), table.sort (every 1024 comparisons; it also raises "invalid
-// order function for sorting" as Lua does), the json and yaml codecs (every
-// 1024 values, and through the reader and writer of yaml's parser and
-// emitter), io.read and io.lines on Config.Stdin (a read waits for data or
+// order function for sorting" as Lua does), os.date (every 1024
+// conversions; it is the engine's own, Lua 5.1's with glibc's conversions
+// in the C locale, where gopher-lua's gets several wrong), the json and
+// yaml codecs (every 1024 values, and through the reader and writer of
+// yaml's parser and emitter), io.read and io.lines on Config.Stdin (a read waits for data or
 // the context, whichever comes first; see Config.Stdin for what becomes of
 // the read it abandons), and io.popen and os.execute, whose commands run in
 // a process group of their own that is killed, children included, when the

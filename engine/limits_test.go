@@ -225,6 +225,20 @@ func TestBuiltinsStopAtDeadline(t *testing.T) {
 	}
 }
 
+// TestOSDateHuge: os.date refuses a format whose result could go over the
+// budget before it expands it, and a long expansion ends at the deadline
+// from inside os.date (gopher-lua's os.date did neither).
+func TestOSDateHuge(t *testing.T) {
+	o := runString(t, engine.Config{MaxMemory: bombBudget}, `print(#os.date(string.rep("%c", 2^22)))`)
+	if se := wantMemoryLimit(t, o); !strings.Contains(se.Message, "os.date: memory limit: a date string of 96MiB") {
+		t.Errorf("error %v does not name os.date's request", se)
+	}
+	o = runString(t, engine.Config{MaxMemory: -1, Timeout: 100 * time.Millisecond}, `print(#os.date(string.rep("%c", 2^23)))`)
+	if se := o.scriptErr(t); se.Kind != engine.KindTimeout || !strings.Contains(se.Traceback, "in function 'date'") {
+		t.Errorf("got %q (%v), want a timeout inside os.date; traceback:\n%s", se.Kind, se, se.Traceback)
+	}
+}
+
 // TestSessionMemoryLimit: a chunk of a session has a budget of its own;
 // over it, the chunk ends with memory_limit and the session goes on.
 func TestSessionMemoryLimit(t *testing.T) {

@@ -13,16 +13,19 @@ import (
 // exitSignal is the Go value of what os.exit raises.
 type exitSignal struct{ code int }
 
-// osModule builds the os table of a run from gopher-lua's: clock, date,
-// difftime and time as they are; exit ends the run, not the process;
+// osModule builds the os table of a run from gopher-lua's: clock and
+// difftime as they are; date and time our own (osdate.go); exit ends the
+// run, not the process;
 // setenv and setlocale, which act on the whole process, are gone; the
 // functions that reach the host are blocked in a sandbox.
 func (r *run) osModule(L *lua.LState) *lua.LTable {
 	orig := L.GetGlobal("os").(*lua.LTable)
 	t := L.CreateTable(0, 10)
-	for _, name := range []string{"clock", "date", "difftime", "time"} {
+	for _, name := range []string{"clock", "difftime"} {
 		t.RawSetString(name, orig.RawGetString(name))
 	}
+	t.RawSetString("date", L.NewFunction(r.osDate))
+	t.RawSetString("time", L.NewFunction(r.osTime))
 	t.RawSetString("exit", L.NewFunction(r.osExit))
 	if r.rt.Sandbox {
 		for _, name := range []string{"execute", "remove", "rename", "tmpname", "getenv"} {

@@ -46,8 +46,8 @@ type Runtime struct {
 	// the run has no asynchronous sources: waits simply sleep.
 	Loop *Loop
 
-	// Now returns the current time for log lines and time.now. Nil means
-	// time.Now; tests set it to get stable output.
+	// Now returns the current time for log lines, time.now, os.time and
+	// os.date. Nil means time.Now; tests set it to get stable output.
 	Now func() time.Time
 
 	// Memory is the run's memory budget; nil means none. Built-ins that
