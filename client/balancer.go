@@ -92,7 +92,12 @@ func (p *picker) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
 	}
 	if isStreamMethod(info.FullMethodName) {
 		// A stream is open for as long as it is used; its age says
-		// nothing about the member's health.
+		// nothing about the member's health. The watcher's and the
+		// lessor's streams are filed under their endpoint, to be moved
+		// if it is found hung.
+		if a, ok := info.Ctx.Value(attemptKey{}).(*attempt); ok {
+			s.st.t.link(a, s.st)
+		}
 		return balancer.PickResult{SubConn: s.sc}, nil
 	}
 	s.st.begin(info.Ctx)

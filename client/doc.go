@@ -49,14 +49,20 @@
 //     A hung member is probed about once a second until it answers.
 //   - While every endpoint is suspect, calls go to all of them as before.
 //
-// Streams (Watch, LeaseKeepAlive, Snapshot, RangeStream) are not counted,
-// since a stream is open for as long as it is used: a new stream avoids a
-// suspect member, one already on a hung member ends by keepalive (and a
-// watch by WithRequireLeader). Other streams opened on ActiveConnection
+// Streams (Watch, LeaseKeepAlive, Snapshot, RangeStream) are not counted
+// as calls, since a stream is open for as long as it is used, and a new
+// stream avoids a suspect member. The watcher's and the lessor's streams
+// resume by themselves, so they are moved: an endpoint holding one that
+// nothing else has heard from for a second is probed (an idle watch looks
+// the same on a live member and on a hung one), and when it is found hung
+// those streams are ended and opened again on another member, each watch
+// from the revision after the last one it delivered, so no event is lost
+// or repeated. A Snapshot or RangeStream already on a hung member ends by
+// keepalive or by its context. Other streams opened on ActiveConnection
 // count as calls that never answer, so an endpoint holding one is probed
-// about twice a second while it is open. With a single endpoint nothing is counted
-// or probed. Probes pass through the interceptors of Config.DialOptions as
-// calls of /grpc.health.v1.Health/Check. The counting costs no allocation
+// about twice a second while it is open. With a single endpoint nothing is
+// counted or probed. Probes pass through the interceptors of
+// Config.DialOptions as calls of /grpc.health.v1.Health/Check. The counting costs no allocation
 // per call; a read-only call on a client with several endpoints carries a
 // cancellable context per attempt. Hedged reads (a second copy of a slow
 // read sent elsewhere) were left out: they double the load of a slow

@@ -33,6 +33,10 @@ const (
 	probeTimeout = 500 * time.Millisecond
 	// reprobeEvery is the pause between probes of a suspect endpoint.
 	reprobeEvery = 500 * time.Millisecond
+	// streamCheckEvery is how often an endpoint holding a watch or lease
+	// keepalive stream, and heard from by nothing else, is probed: an idle
+	// stream looks the same on a live member and on a hung one.
+	streamCheckEvery = time.Second
 )
 
 // errEndpointHung is the cause with which a read attempt on a member that
@@ -73,6 +77,7 @@ type epHealth struct {
 	hung      atomic.Bool
 	probing   atomic.Bool
 	inflight  atomic.Int64  // unary calls picked and not done
+	streams   atomic.Int64  // watch and keepalive streams open here
 	responses atomic.Uint64 // calls done with bytes from the server
 	aliveAt   atomic.Int64  // monitor clock of the last probe answered
 	doneFn    func(balancer.DoneInfo)
@@ -80,6 +85,7 @@ type epHealth struct {
 	// Read by the monitor goroutine only.
 	seenResp   uint64
 	progressAt int64 // monitor clock of the last sign of progress
+	heardAt    int64 // monitor clock when a call last got an answer
 	probedAt   int64
 
 	attempts *attempt // read attempts in flight here; guarded by t.amu
@@ -200,7 +206,7 @@ func (t *healthTracker) snapshot() []*epHealth {
 
 func (t *healthTracker) busy() bool {
 	for _, st := range t.snapshot() {
-		if st.inflight.Load() > 0 || st.suspect.Load() || st.probing.Load() {
+		if st.inflight.Load() > 0 || st.streams.Load() > 0 || st.suspect.Load() || st.probing.Load() {
 			return true
 		}
 	}
@@ -214,6 +220,9 @@ func (t *healthTracker) check() bool {
 	busy := false
 	for _, st := range t.snapshot() {
 		inflight, resp := st.inflight.Load(), st.responses.Load()
+		if resp != st.seenResp {
+			st.heardAt = now
+		}
 		if inflight <= 0 || resp != st.seenResp {
 			st.seenResp, st.progressAt = resp, now
 		}
@@ -229,8 +238,12 @@ func (t *healthTracker) check() bool {
 			// the member is hung or only slow.
 			st.suspect.Store(true)
 			t.probe(st, now)
+		case !suspect && st.streams.Load() > 0 && now-max(st.heardAt, st.aliveAt.Load(), st.probedAt) >= int64(streamCheckEvery):
+			// A check-up: the endpoint stays in the rotation unless the
+			// probe goes unanswered.
+			t.probe(st, now)
 		}
-		busy = busy || inflight > 0 || st.suspect.Load() || st.probing.Load()
+		busy = busy || inflight > 0 || st.streams.Load() > 0 || st.suspect.Load() || st.probing.Load()
 	}
 	return busy
 }
@@ -286,13 +299,15 @@ func (t *healthTracker) close() {
 // attemptKey finds the *attempt in a call's context.
 type attemptKey struct{}
 
-// attempt is the context of one attempt of a read-only call on the
-// balanced connection. The picker files it under the endpoint it picks,
-// so that the attempt can be cancelled (and the read sent again
+// attempt is the context of one attempt of a read-only call, or of one
+// watch or lease keepalive stream, on the balanced connection. The picker
+// files it under the endpoint it picks, so that the attempt can be
+// cancelled (and the read sent again, or the stream opened again,
 // elsewhere) when that member is found hung.
 type attempt struct {
 	context.Context
 	cancel     context.CancelCauseFunc
+	stream     bool
 	st         *epHealth // where it was picked; guarded by t.amu
 	prev, next *attempt
 }
@@ -314,22 +329,40 @@ func (t *healthTracker) newAttempt(ctx context.Context) *attempt {
 	return &attempt{Context: actx, cancel: cancel}
 }
 
+// newStreamAttempt returns the context of a watch or lease keepalive
+// stream, which resumes by itself on another member when its member is
+// found hung, or ctx itself when there is no other member.
+func (t *healthTracker) newStreamAttempt(ctx context.Context) (context.Context, *attempt) {
+	a := t.newAttempt(ctx)
+	if a == nil {
+		return ctx, nil
+	}
+	a.stream = true
+	return a, a
+}
+
 // link files a under st, moving it from where an earlier pick (gRPC's
 // transparent retry) filed it.
 func (t *healthTracker) link(a *attempt, st *epHealth) {
 	t.amu.Lock()
-	defer t.amu.Unlock()
 	t.unlinkLocked(a)
 	a.st, a.next = st, st.attempts
 	if st.attempts != nil {
 		st.attempts.prev = a
 	}
 	st.attempts = a
+	t.amu.Unlock()
+	if a.stream && st.streams.Add(1) == 1 && !t.running.Load() {
+		t.kick()
+	}
 }
 
 func (t *healthTracker) unlinkLocked(a *attempt) {
 	if a.st == nil {
 		return
+	}
+	if a.stream {
+		a.st.streams.Add(-1)
 	}
 	if a.prev != nil {
 		a.prev.next = a.next
@@ -357,7 +390,8 @@ func (t *healthTracker) release(a *attempt) bool {
 }
 
 // rescue cancels the read attempts waiting on st, whose member was found
-// hung; invoke sends each again on another member.
+// hung, and the streams open on it; invoke sends each read again on
+// another member, and the watcher and the lessor open their streams again.
 func (t *healthTracker) rescue(st *epHealth) {
 	t.amu.Lock()
 	var cancels []context.CancelCauseFunc

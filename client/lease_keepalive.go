@@ -366,6 +366,10 @@ func (l *lessor) runStream() (answered bool, token string, err error) {
 	if err != nil {
 		return false, "", err
 	}
+	// A member found hung ends the stream (health.go); the next one is
+	// opened on another.
+	sctx, att := l.c.health.newStreamAttempt(sctx)
+	defer l.c.health.release(att)
 	stream, err := pb.NewLeaseClient(l.c.conn).LeaseKeepAlive(sctx)
 	if err != nil {
 		return false, token, l.streamErr(ctx, err)

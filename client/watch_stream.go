@@ -303,6 +303,13 @@ func (g *watchGroup) runInstance() (*watchInstance, error) {
 			return nil, &watchLoginError{err}
 		}
 	}
+	if c := g.w.c; c != nil && c.health != nil {
+		// On a client with several endpoints, a member found hung ends
+		// the stream, and the group opens it again on another.
+		var att *attempt
+		sctx, att = c.health.newStreamAttempt(sctx)
+		defer c.health.release(att)
+	}
 	stream, err := g.w.open(sctx)
 	if err != nil {
 		return nil, err

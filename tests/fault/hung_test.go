@@ -232,3 +232,79 @@ func (r *reached) all(endpoints []string) bool {
 	}
 	return true
 }
+
+// TestHungMemberStreamsMove: a watch and a lease keepalive whose streams
+// sit on a member that stops answering go on from another member, without
+// waiting for gRPC keepalive (an hour away here, so only the client's
+// health checks can find the member hung). Each member hangs in turn, so
+// the member holding each stream hangs at least once; an idle watch
+// stream looks the same on a live member and on a hung one, which is why
+// endpoints holding streams get a probe every second.
+func TestHungMemberStreamsMove(t *testing.T) {
+	cl := etcdtest.StartT(t, etcdtest.Options{Size: 3, Proxy: true, TickMs: tickMs, ElectionMs: electionMs})
+	var direct []string
+	for _, m := range cl.Members() {
+		direct = append(direct, m.ListenAddr())
+	}
+	writer, err := client.New(client.Config{Endpoints: direct, DialTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	cli, err := client.New(client.Config{Endpoints: cl.Endpoints(), DialTimeout: 30 * time.Second, DialKeepAliveTime: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*settleTimeout)
+	defer cancel()
+	const ttl = 3 // seconds: a hold of 4 s outlives it unless renewals move
+	lease, err := cli.Grant(ctx, ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kach, err := cli.KeepAlive(ctx, lease.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range kach {
+		}
+	}()
+	wch := cli.Watch(ctx, "hungstream/k")
+	next := func(want string, what string) {
+		t.Helper()
+		start := time.Now()
+		if _, err := writer.Put(ctx, "hungstream/k", want); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case resp, ok := <-wch:
+			if !ok || resp.Err() != nil || len(resp.Events) != 1 || string(resp.Events[0].Kv.Value) != want {
+				t.Fatalf("%s: watch gave %+v (open %v, err %v), want the one event %q", what, resp, ok, resp.Err(), want)
+			}
+			t.Logf("%s: the event of %q came %v after the put", what, want, time.Since(start).Round(time.Millisecond))
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s: the watch got no event for the put of %q in 20 s", what, want)
+		}
+	}
+	next("v0", "before any fault")
+	for i, m := range cl.Members() {
+		what := "member " + m.Name() + " hung"
+		func() {
+			p := m.Proxy()
+			p.Pause()
+			defer p.Unpause()
+			next(fmt.Sprintf("v%d", i+1), what)
+			time.Sleep(4 * time.Second)
+			resp, err := writer.TimeToLive(ctx, lease.ID)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if resp.TTL <= 0 {
+				t.Fatalf("%s: the lease expired (TTL %d): its renewals stayed on the hung member", what, resp.TTL)
+			}
+		}()
+	}
+}
