@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"os"
 	"strings"
 
@@ -122,6 +123,10 @@ func (r *run) fixMath(L *lua.LState) {
 	m := L.GetGlobal("math").(*lua.LTable)
 	m.RawSetString("random", L.NewFunction(r.random))
 	m.RawSetString("randomseed", L.NewFunction(r.randomseed))
+	// gopher-lua's math.huge is the largest float, not infinity: 1/0 was
+	// greater than it.
+	m.RawSetString("huge", lua.LNumber(math.Inf(1)))
+	L.SetGlobal("tonumber", L.NewFunction(toNumber))
 }
 
 func (r *run) fixCoroutine(L *lua.LState) {
