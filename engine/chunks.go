@@ -69,6 +69,20 @@ func (c *chunkCache) compile(name string, src []byte) (*lua.FunctionProto, error
 	return p, nil
 }
 
+// byName returns the cached chunks compiled under name: the file an error
+// message names, for luart.CallHint.
+func (c *chunkCache) byName(name string) []*lua.FunctionProto {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*lua.FunctionProto
+	for _, k := range c.order {
+		if k.name == name {
+			out = append(out, c.protos[k])
+		}
+	}
+	return out
+}
+
 // compileChunk parses and compiles src without any state.
 func compileChunk(name string, src []byte) (*lua.FunctionProto, error) {
 	// A leading "#!" line is a shell's business, as in the lua command.

@@ -91,6 +91,17 @@ func (r *run) describe(L *lua.LState, err error) *ScriptError {
 			// Indexing the nil an etcd call returned: name the call.
 			se.Message += " " + hint
 		}
+		if se.Message == luart.NotCallable && positioned {
+			// Name what was called: most often a misspelt function.
+			globals, _ := L.Get(lua.GlobalsIndex).(*lua.LTable)
+			// Only a name compiled from one source is certain to be the
+			// chunk that ran (a host may run an edited file again).
+			if protos := r.e.chunks.byName(se.File); len(protos) == 1 {
+				if hint := luart.CallHint(protos, se.Line, globals); hint != "" {
+					se.Message += " (" + hint + ")"
+				}
+			}
+		}
 	} else {
 		se.Message = formatValue(L, ae.Object)
 	}

@@ -25,6 +25,9 @@
 //     (TerminalWriter lets a wrapping writer say it stands for one);
 //   - NoteNil and NilHint, which name the call whose nil result a script
 //     indexed, when the bytecode proves that is where the nil came from;
+//   - CallHint, which names what a script called when gopher-lua says only
+//     "attempt to call a non-function object", when one call on the line
+//     can be the one that failed;
 //   - the array mark and the null sentinel shared by json, yaml and the
 //     bindings, so that empty arrays and nulls survive a round trip.
 //
