@@ -56,6 +56,7 @@ func (r *run) limitLibs(L *lua.LState) {
 	str.RawSetString("rep", L.NewFunction(r.strRep))
 	str.RawSetString("format", L.NewFunction(r.strFormat))
 	str.RawSetString("byte", L.NewFunction(r.strByte))
+	str.RawSetString("char", L.NewFunction(strChar))
 	tab := L.GetGlobal("table").(*lua.LTable)
 	tab.RawSetString("concat", L.NewFunction(r.tableConcat))
 	L.SetGlobal("unpack", L.NewFunction(r.unpack))
@@ -283,4 +284,22 @@ func (r *run) enterCoroutine(L *lua.LState, nargs int) func() {
 	}
 	r.coDepth++
 	return func() { r.coDepth-- }
+}
+
+// strChar is Lua 5.1's string.char: each argument a byte, 0 to 255 (a
+// numeric string counts as its number, a fraction is dropped). gopher-lua's
+// wrapped other values into a byte without a word (256 became "\0", -1
+// "\255") and refused "66".
+func strChar(L *lua.LState) int {
+	n := L.GetTop()
+	b := make([]byte, n)
+	for i := 1; i <= n; i++ {
+		v := math.Trunc(float64(L.CheckNumber(i)))
+		if !(v >= 0 && v <= 255) {
+			L.ArgError(i, "invalid value: "+lua.LNumber(v).String()+" is not a byte (0 to 255)")
+		}
+		b[i-1] = byte(v)
+	}
+	L.Push(lua.LString(b))
+	return 1
 }

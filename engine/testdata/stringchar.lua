@@ -1,0 +1,17 @@
+-- string.char as in Lua 5.1: bytes 0 to 255, numeric strings taken as
+-- numbers, fractions dropped; anything else is an error that says so
+-- (gopher-lua wrapped 256 to "\0" and -1 to "\255").
+local assert = require("assert")
+
+assert.eq(string.char(), "")
+assert.eq(string.char(104, 105), "hi")
+assert.eq(string.char(0, 255), "\0\255")
+assert.eq(string.char(65.7), "A")
+assert.eq(string.char("66"), "B")
+for _, bad in ipairs({256, -1, 1e10, 0/0}) do
+  local ok, err = pcall(string.char, 72, bad)
+  assert.falsy(ok)
+  assert.truthy(tostring(err):find("bad argument #2", 1, true), tostring(err))
+  assert.truthy(tostring(err):find("is not a byte (0 to 255)", 1, true), tostring(err))
+end
+assert.falsy(pcall(string.char, "x"))
