@@ -37,7 +37,7 @@ func (r *run) openLibs(L *lua.LState) {
 	}
 	r.fixBase(L)
 	r.fixPackage(L)
-	r.fixMath(L)
+	r.fixBuiltins(L)
 	r.fixCoroutine(L)
 	r.fixDebug(L)
 	// The long built-ins first, so that limitLibs's panic guard covers
@@ -117,7 +117,9 @@ func loadChunk(L *lua.LState, src, name string) int {
 	return 1
 }
 
-func (r *run) fixMath(L *lua.LState) {
+// fixBuiltins puts back what gopher-lua does otherwise than Lua 5.1 in the
+// math and base libraries, and gives the run a random source of its own.
+func (r *run) fixBuiltins(L *lua.LState) {
 	// gopher-lua's random draws from the process-wide source; a run gets
 	// its own, which math.randomseed reseeds.
 	m := L.GetGlobal("math").(*lua.LTable)
@@ -127,6 +129,19 @@ func (r *run) fixMath(L *lua.LState) {
 	// greater than it.
 	m.RawSetString("huge", lua.LNumber(math.Inf(1)))
 	L.SetGlobal("tonumber", L.NewFunction(toNumber))
+	// Lua 5.1's rawset returns its table; gopher-lua's returns nothing.
+	if rawset, ok := L.GetGlobal("rawset").(*lua.LFunction); ok {
+		L.SetGlobal("rawset", L.NewFunction(func(L *lua.LState) int {
+			L.CheckTable(1)
+			L.Push(rawset)
+			L.Push(L.Get(1))
+			L.Push(L.Get(2))
+			L.Push(L.Get(3))
+			L.Call(3, 0)
+			L.Push(L.Get(1))
+			return 1
+		}))
+	}
 }
 
 func (r *run) fixCoroutine(L *lua.LState) {
