@@ -28,7 +28,12 @@
 //     unix peer URL to its host part only, so unix:///path becomes an
 //     abstract socket that any local user can reach, and a path cannot be
 //     a URL's host. The member advertises a peer URL in the private
-//     directory that no one listens on. Close removes the directory.
+//     directory that no one listens on. Close removes the directory; the
+//     directory of a process that died without closing (SIGKILL, a crash),
+//     with its throwaway data, is removed by the next server this user
+//     starts: one older than a minute whose lock (held for the server's
+//     whole life) is free, or, without a lock file, whose socket does not
+//     answer.
 //
 // A cluster of several members, TCP listeners, or test-friendly settings
 // (fsync off for a kept directory) are asked for through the other Config

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
@@ -54,6 +55,9 @@ const maxSocketPath = 103
 const lockFile = "etcdscript.lock"
 
 func lockPath(dir string) string { return filepath.Join(dir, lockFile) }
+
+// privPrefix starts the name of every private directory Launch makes.
+const privPrefix = "etcdscript-etcd-"
 
 // Fsync says whether etcd syncs its data to disk.
 type Fsync int
@@ -124,7 +128,8 @@ type Server struct {
 	cfg       Config
 	e         *embed.Etcd
 	dataDir   string
-	privDir   string // the private directory Launch made, or ""
+	privDir   string   // the private directory Launch made, or ""
+	privLock  *os.File // held while privDir is in use (sweep_flock.go)
 	lock      *os.File
 	endpoints []string
 
@@ -164,6 +169,9 @@ func Launch(cfg Config) (_ *Server, err error) {
 		if s.privDir, err = makePrivateDir(); err != nil {
 			return nil, err
 		}
+		if s.privLock, err = lockDir(s.privDir); err != nil {
+			return nil, err
+		}
 	}
 	s.dataDir = filepath.Join(s.privDir, "data")
 	if cfg.DataDir != "" {
@@ -193,8 +201,17 @@ func Launch(cfg Config) (_ *Server, err error) {
 // makePrivateDir makes the private directory (mode 0700) of the socket and
 // of a throwaway data directory: under the temporary directory, unless the
 // socket's path would be too long there.
+// sweepOnce sweeps the stale private directories of dead servers once per
+// process, before the first is made.
+var sweepOnce sync.Once
+
 func makePrivateDir() (string, error) {
-	dir, err := os.MkdirTemp("", "etcdscript-etcd-")
+	sweepOnce.Do(func() {
+		for _, parent := range tempParents() {
+			sweepStale(parent, time.Now())
+		}
+	})
+	dir, err := os.MkdirTemp("", privPrefix)
 	if err != nil {
 		return "", fmt.Errorf("embedetcd: socket directory: %w", err)
 	}
@@ -202,7 +219,7 @@ func makePrivateDir() (string, error) {
 		return dir, nil
 	}
 	os.Remove(dir)
-	if dir, err = os.MkdirTemp("/tmp", "etcdscript-etcd-"); err != nil {
+	if dir, err = os.MkdirTemp("/tmp", privPrefix); err != nil {
 		return "", fmt.Errorf("embedetcd: socket directory: %w", err)
 	}
 	if p := filepath.Join(dir, clientSocket); len(p) > maxSocketPath {
@@ -376,6 +393,9 @@ func (s *Server) release() error {
 	var errs []error
 	if s.lock != nil {
 		errs = append(errs, s.lock.Close())
+	}
+	if s.privLock != nil {
+		errs = append(errs, s.privLock.Close())
 	}
 	if s.privDir != "" {
 		if err := os.RemoveAll(s.privDir); err != nil {
