@@ -283,18 +283,27 @@ func (tt *tty) output() string {
 	return tt.out.String()
 }
 
-// wait waits for the command to exit.
+// wait waits for the command to exit, and for the reader to have taken
+// all it wrote: the terminal still holds output the command wrote just
+// before it exited (the last frames of a progress bar, say), which the
+// reader gets before the end of the terminal.
 func (tt *tty) wait() error {
 	errc := make(chan error, 1)
 	go func() { errc <- tt.cmd.Wait() }()
+	var err error
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
 	case <-time.After(time.Minute):
 		tt.cmd.Process.Kill()
 		<-errc
 		return errors.New("still running after a minute")
 	}
+	select {
+	case <-tt.done:
+	case <-time.After(10 * time.Second):
+		// A process the command started still holds the terminal.
+	}
+	return err
 }
 
 // openPTY opens a pseudo-terminal pair (/dev/ptmx) with a window of size
