@@ -35,9 +35,10 @@ func replCommand(p Process) *cli.Command {
 		Name:  "repl",
 		Usage: "interactive Lua with the etcd module",
 		Description: "Reads Lua a line at a time, with line editing and history on a terminal.\n" +
-			"An expression prints its values (also `= expr`; as JSON with -w json); an\n" +
-			"incomplete statement reads more lines; an error is printed and the session\n" +
-			"goes on. Ctrl-C cancels the running line, Ctrl-D (end of input) exits.\n" +
+			"An expression prints its values (also `= expr`; as JSON lines with -w json,\n" +
+			"which sends what chunks print to stderr); an incomplete statement reads\n" +
+			"more lines; an error is printed and the session goes on. Ctrl-C cancels\n" +
+			"the running line, Ctrl-D (end of input) exits.\n" +
 			"etcd is reached at the first call, so the REPL starts while it is down.\n" +
 			"History is kept in ~/.etcdscript_history (mode 0600), without the lines that\n" +
 			"set a password, a secret or a token.",
@@ -72,7 +73,14 @@ func runREPL(c *cli.Context, p Process) error {
 	defer stopSigs()
 
 	ctx, cancelStart := context.WithCancel(context.Background())
-	e, closeEngine, err := newEngine(ctx, c, p, nil, p.Stdout)
+	// With -w json stdout carries the JSON lines alone, as with run, so
+	// that a piped session can feed jq; what the chunks print goes to
+	// stderr.
+	stdout := p.Stdout
+	if format == "json" {
+		stdout = p.Stderr
+	}
+	e, closeEngine, err := newEngine(ctx, c, p, nil, stdout)
 	cancelStart()
 	if err != nil {
 		return err
