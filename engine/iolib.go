@@ -375,7 +375,13 @@ func (s *stream) readN(L *lua.LState, n float64) ([]byte, error) {
 	for float64(len(buf)) < n {
 		grow := int(math.Min(n-float64(len(buf)), float64(max(len(buf), readChunk))))
 		size := len(buf) + grow
-		s.rt.Reserve(L, "io.read", int64(size), "a read of "+luart.FormatSize(int64(size)))
+		// Growing by doubling holds, for a moment, the new buffer, the
+		// old one and the garbage of the earlier ones (up to twice size
+		// in all), and the string made of it copies it once more: asking
+		// for three times size keeps this check ahead of the heap
+		// sampler, so a read too large for the budget is always the one
+		// named in the error.
+		s.rt.Reserve(L, "io.read", 3*int64(size), "a read of "+luart.FormatSize(int64(size)))
 		buf = slices.Grow(buf, grow)[:size]
 		got, err := io.ReadFull(s.r, buf[size-grow:])
 		buf = buf[:size-grow+got]

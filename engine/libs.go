@@ -129,6 +129,11 @@ func (r *run) fixBuiltins(L *lua.LState) {
 	// greater than it.
 	m.RawSetString("huge", lua.LNumber(math.Inf(1)))
 	L.SetGlobal("tonumber", L.NewFunction(toNumber))
+	// Lua 5.1 refuses what gopher-lua lets pass: table.insert with more
+	// than three arguments (it dropped the rest), setmetatable on what is
+	// not a table (it set the metatable of the whole type: every string's).
+	L.GetGlobal("table").(*lua.LTable).RawSetString("insert", L.NewFunction(tableInsert))
+	L.SetGlobal("setmetatable", L.NewFunction(setMetatable))
 	// Lua 5.1's rawset returns its table; gopher-lua's returns nothing.
 	if rawset, ok := L.GetGlobal("rawset").(*lua.LFunction); ok {
 		L.SetGlobal("rawset", L.NewFunction(func(L *lua.LState) int {
@@ -321,4 +326,30 @@ func blocked(L *lua.LState, name string) *lua.LFunction {
 		})
 		return 0
 	})
+}
+
+// tableInsert is Lua 5.1's table.insert(t, [pos,] v).
+func tableInsert(L *lua.LState) int {
+	t := L.CheckTable(1)
+	switch n := L.GetTop(); n {
+	case 2:
+		t.Append(L.Get(2))
+	case 3:
+		t.Insert(int(L.CheckInt(2)), L.Get(3))
+	default:
+		L.RaiseError("wrong number of arguments to 'insert' (%d; it takes a table, a value, and maybe a position before it)", n)
+	}
+	return 0
+}
+
+// setMetatable is Lua 5.1's setmetatable(t, mt): t must be a table.
+func setMetatable(L *lua.LState) int {
+	t := L.CheckTable(1)
+	L.CheckTypes(2, lua.LTNil, lua.LTTable)
+	if mt, ok := t.Metatable.(*lua.LTable); ok && mt.RawGetString("__metatable") != lua.LNil {
+		L.RaiseError("cannot change a protected metatable")
+	}
+	L.SetMetatable(t, L.Get(2))
+	L.SetTop(1)
+	return 1
 }

@@ -24,3 +24,16 @@ assert.eq(rawset(t, "k", "v"), t)
 assert.eq(t.k, "v")
 assert.falsy(pcall(rawset, 1, "k", "v"))
 assert.falsy(pcall(rawset, {}, nil, "v"))
+
+-- table.insert takes 2 or 3 arguments; setmetatable a table.
+local ok, err = pcall(table.insert, {}, 1, 2, 3)
+assert.falsy(ok)
+assert.truthy(tostring(err):find("wrong number of arguments to 'insert'", 1, true), tostring(err))
+assert.falsy(pcall(table.insert, {}))
+local list = {"b"}
+table.insert(list, 1, "a")
+table.insert(list, "c")
+assert.eq(table.concat(list, ","), "a,b,c")
+assert.falsy(pcall(setmetatable, 1, {}))
+local mt = {}
+assert.eq(getmetatable(setmetatable({}, mt)), mt)
