@@ -259,7 +259,9 @@ func TestHungMemberStreamsMove(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*settleTimeout)
 	defer cancel()
-	const ttl = 3 // seconds: a hold of 4 s outlives it unless renewals move
+	// A hold of 6 s outlives the TTL unless renewals move; the TTL leaves
+	// a loaded machine a few seconds to move them.
+	const ttl = 5
 	lease, err := cli.Grant(ctx, ttl)
 	if err != nil {
 		t.Fatal(err)
@@ -297,7 +299,7 @@ func TestHungMemberStreamsMove(t *testing.T) {
 			p.Pause()
 			defer p.Unpause()
 			next(fmt.Sprintf("v%d", i+1), what)
-			time.Sleep(4 * time.Second)
+			time.Sleep(6 * time.Second)
 			resp, err := writer.TimeToLive(ctx, lease.ID)
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
