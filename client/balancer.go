@@ -83,21 +83,26 @@ func (p *picker) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
 	}
 	n := uint32(len(p.subs))
 	s := &p.subs[p.next.Add(1)%n]
-	if n == 1 || s.st == nil {
-		// With one endpoint there is nowhere else to go: nothing to track.
-		return balancer.PickResult{SubConn: s.sc}, nil
+	if s.st == nil {
+		return balancer.PickResult{SubConn: s.sc}, nil // no tracker
 	}
-	if s.st.suspect.Load() {
+	if n > 1 && s.st.suspect.Load() {
 		s = p.healthy(s)
 	}
 	if isStreamMethod(info.FullMethodName) {
 		// A stream is open for as long as it is used; its age says
 		// nothing about the member's health. The watcher's and the
 		// lessor's streams are filed under their endpoint, to be moved
-		// if it is found hung.
-		if a, ok := info.Ctx.Value(attemptKey{}).(*attempt); ok {
+		// if it is found hung, even when it is the only one ready now:
+		// the others may be by then.
+		if a, ok := info.Ctx.Value(attemptKey{}).(*attempt); ok && s.st != nil {
 			s.st.t.link(a, s.st)
 		}
+		return balancer.PickResult{SubConn: s.sc}, nil
+	}
+	if n == 1 {
+		// With one endpoint ready there is nowhere else to go: nothing
+		// to track.
 		return balancer.PickResult{SubConn: s.sc}, nil
 	}
 	s.st.begin(info.Ctx)

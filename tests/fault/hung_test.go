@@ -236,10 +236,11 @@ func (r *reached) all(endpoints []string) bool {
 // TestHungMemberStreamsMove: a watch and a lease keepalive whose streams
 // sit on a member that stops answering go on from another member, without
 // waiting for gRPC keepalive (an hour away here, so only the client's
-// health checks can find the member hung). Each member hangs in turn, so
-// the member holding each stream hangs at least once; an idle watch
-// stream looks the same on a live member and on a hung one, which is why
-// endpoints holding streams get a probe every second.
+// health checks can find the member hung). The streams start on the first
+// member, the only one ready then, which hangs first; then the others
+// hang in turn, wherever the streams went. An idle watch stream looks the
+// same on a live member and on a hung one, which is why endpoints holding
+// streams get a probe every second.
 func TestHungMemberStreamsMove(t *testing.T) {
 	cl := etcdtest.StartT(t, etcdtest.Options{Size: 3, Proxy: true, TickMs: tickMs, ElectionMs: electionMs})
 	var direct []string
@@ -251,7 +252,15 @@ func TestHungMemberStreamsMove(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer writer.Close()
-	cli, err := client.New(client.Config{Endpoints: cl.Endpoints(), DialTimeout: 30 * time.Second, DialKeepAliveTime: time.Hour})
+	// The streams open while only the first member is ready (the other
+	// two hold back their side of the connection), as when a client starts
+	// before all members answer: they must be moved even so.
+	for _, m := range cl.Members()[1:] {
+		m.Proxy().Pause()
+	}
+	sent := &reached{}
+	cli, err := client.New(client.Config{Endpoints: cl.Endpoints(), DialTimeout: 30 * time.Second, DialKeepAliveTime: time.Hour,
+		DialOptions: []grpc.DialOption{grpc.WithStatsHandler(sent)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,6 +301,18 @@ func TestHungMemberStreamsMove(t *testing.T) {
 		}
 	}
 	next("v0", "before any fault")
+	for _, m := range cl.Members()[1:] {
+		m.Proxy().Unpause()
+	}
+	for deadline := time.Now().Add(settleTimeout); !sent.all(cl.Endpoints()); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the client did not reach every member within %v", settleTimeout)
+		}
+		if _, err := cli.Get(ctx, "hungstream/k"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	for i, m := range cl.Members() {
 		what := "member " + m.Name() + " hung"
 		func() {
