@@ -86,7 +86,7 @@ func (t *tokenSource) needsLogin(err error, token string) bool {
 	if !t.on || t.fixed {
 		return false
 	}
-	return isTokenError(err) || token == "" && rpctypes.Error(err) == rpctypes.ErrUserEmpty
+	return isTokenError(err)
 }
 
 // current returns the token without logging in; "" when there is none.

@@ -95,7 +95,7 @@ func (p *picker) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
 		// lessor's streams are filed under their endpoint, to be moved
 		// if it is found hung, even when it is the only one ready now:
 		// the others may be by then.
-		if a, ok := info.Ctx.Value(attemptKey{}).(*attempt); ok && s.st != nil {
+		if a, ok := info.Ctx.Value(attemptKey{}).(*attempt); ok {
 			s.st.t.link(a, s.st)
 		}
 		return balancer.PickResult{SubConn: s.sc}, nil

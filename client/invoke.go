@@ -138,7 +138,6 @@ func shouldRetry(err error, safe bool) bool {
 // stale, or none was sent (the login had found authentication off, and it
 // has been turned on since). Requests that name an empty user are refused
 // before they are sent, so ErrUserEmpty from the server means no token.
-// isTokenError reports whether err refused a stale token.
 func isTokenError(err error) bool {
 	ee := rpctypes.Error(err)
 	return ee == rpctypes.ErrInvalidAuthToken || ee == rpctypes.ErrAuthOldRevision || ee == rpctypes.ErrUserEmpty

@@ -303,7 +303,7 @@ func (g *watchGroup) runInstance() (*watchInstance, error) {
 			return nil, &watchLoginError{err}
 		}
 	}
-	if c := g.w.c; c != nil && c.health != nil {
+	if c := g.w.c; c != nil {
 		// On a client with several endpoints, a member found hung ends
 		// the stream, and the group opens it again on another.
 		var att *attempt

@@ -1,4 +1,4 @@
 package embedetcd
 
-// RemoveIfStale is removeIfStale, for the tests of the package's users.
+// RemoveIfStale is removeIfStale, for the package's external tests.
 var RemoveIfStale = removeIfStale

@@ -226,8 +226,14 @@ func (l *ioLib) typ(L *lua.LState) int {
 
 // callOrig calls gopher-lua's io function name with this call's arguments.
 func (l *ioLib) callOrig(L *lua.LState, name string) int {
+	return forwardCall(L, l.orig.RawGetString(name))
+}
+
+// forwardCall calls fn with the arguments of the running Go function and
+// returns fn's results as its own.
+func forwardCall(L *lua.LState, fn lua.LValue) int {
 	top := L.GetTop()
-	L.Push(l.orig.RawGetString(name))
+	L.Push(fn)
 	for i := 1; i <= top; i++ {
 		L.Push(L.Get(i))
 	}

@@ -134,19 +134,7 @@ func (r *run) fixBuiltins(L *lua.LState) {
 	// not a table (it set the metatable of the whole type: every string's).
 	L.GetGlobal("table").(*lua.LTable).RawSetString("insert", L.NewFunction(tableInsert))
 	L.SetGlobal("setmetatable", L.NewFunction(setMetatable))
-	// Lua 5.1's rawset returns its table; gopher-lua's returns nothing.
-	if rawset, ok := L.GetGlobal("rawset").(*lua.LFunction); ok {
-		L.SetGlobal("rawset", L.NewFunction(func(L *lua.LState) int {
-			L.CheckTable(1)
-			L.Push(rawset)
-			L.Push(L.Get(1))
-			L.Push(L.Get(2))
-			L.Push(L.Get(3))
-			L.Call(3, 0)
-			L.Push(L.Get(1))
-			return 1
-		}))
-	}
+	L.SetGlobal("rawset", L.NewFunction(rawSet))
 }
 
 func (r *run) fixCoroutine(L *lua.LState) {
@@ -154,15 +142,10 @@ func (r *run) fixCoroutine(L *lua.LState) {
 	resume := co.RawGetString("resume")
 	// resume catches the errors of the coroutine, os.exit's included.
 	co.RawSetString("resume", L.NewFunction(func(L *lua.LState) int {
-		top := L.GetTop()
-		defer r.enterCoroutine(L, top-1)()
-		L.Push(resume)
-		for i := 1; i <= top; i++ {
-			L.Push(L.Get(i))
-		}
-		L.Call(top, lua.MultRet)
+		defer r.enterCoroutine(L, L.GetTop()-1)()
+		n := forwardCall(L, resume)
 		r.reraiseExit(L)
-		return L.GetTop() - top
+		return n
 	}))
 }
 
@@ -340,6 +323,14 @@ func tableInsert(L *lua.LState) int {
 		L.RaiseError("wrong number of arguments to 'insert' (%d; it takes a table, a value, and maybe a position before it)", n)
 	}
 	return 0
+}
+
+// rawSet is Lua 5.1's rawset(t, k, v), which returns t; gopher-lua's
+// returns nothing.
+func rawSet(L *lua.LState) int {
+	L.RawSet(L.CheckTable(1), L.CheckAny(2), L.CheckAny(3))
+	L.SetTop(1)
+	return 1
 }
 
 // setMetatable is Lua 5.1's setmetatable(t, mt): t must be a table.

@@ -257,14 +257,8 @@ func (r *run) coWrap(wrap lua.LValue) lua.LGFunction {
 		fn := L.Get(-1)
 		L.Pop(1)
 		L.Push(L.NewFunction(func(L *lua.LState) int {
-			top := L.GetTop()
-			defer r.enterCoroutine(L, top)()
-			L.Push(fn)
-			for k := 1; k <= top; k++ {
-				L.Push(L.Get(k))
-			}
-			L.Call(top, lua.MultRet)
-			return L.GetTop() - top
+			defer r.enterCoroutine(L, L.GetTop())()
+			return forwardCall(L, fn)
 		}))
 		return 1
 	}

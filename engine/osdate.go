@@ -136,13 +136,16 @@ func appendConversion(b *strings.Builder, t time.Time, c byte, zone string) {
 	case 'B':
 		b.WriteString(t.Month().String())
 	case 'c':
-		for _, c := range []byte("a b e H:M:S Y") {
-			if c == ' ' || c == ':' {
-				b.WriteByte(c)
-			} else {
-				appendConversion(b, t, c, zone)
-			}
-		}
+		// The C locale's "%a %b %e %H:%M:%S %Y".
+		appendConversion(b, t, 'a', zone)
+		b.WriteByte(' ')
+		appendConversion(b, t, 'b', zone)
+		b.WriteByte(' ')
+		appendConversion(b, t, 'e', zone)
+		b.WriteByte(' ')
+		appendConversion(b, t, 'T', zone)
+		b.WriteByte(' ')
+		appendConversion(b, t, 'Y', zone)
 	case 'C':
 		b.WriteString(strconv.Itoa(floorDiv(t.Year(), 100)))
 	case 'd':
@@ -280,10 +283,7 @@ func (r *run) osTime(L *lua.LState) int {
 			return int(v)
 		case lua.LString:
 			// Lua takes a string that reads as a number for one.
-			if n, err := strconv.ParseFloat(strings.TrimSpace(string(v)), 64); err == nil {
-				return int(n)
-			}
-			if n, err := strconv.ParseInt(strings.TrimSpace(string(v)), 0, 64); err == nil {
+			if n, ok := str2Number(string(v)); ok {
 				return int(n)
 			}
 		}

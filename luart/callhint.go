@@ -115,7 +115,7 @@ func callee(p *lua.FunctionProto, pc int, targets []bool) (kind, name string) {
 		}
 		switch op {
 		case lua.OP_GETGLOBAL:
-			if bx := int(in & 0x3ffff); bx < len(p.Constants) {
+			if bx := argBx(in); bx < len(p.Constants) {
 				if s, ok := p.Constants[bx].(lua.LString); ok {
 					return "global", string(s)
 				}

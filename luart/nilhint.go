@@ -244,7 +244,8 @@ func opcode(in uint32) int { return int(in >> 26) }
 func argA(in uint32) int   { return int(in>>18) & 0xff }
 func argB(in uint32) int   { return int(in & 0x1ff) }
 func argC(in uint32) int   { return int(in>>9) & 0x1ff }
-func argSbx(in uint32) int { return int(in&0x3ffff) - (1<<18-1)>>1 }
+func argBx(in uint32) int  { return int(in & 0x3ffff) }
+func argSbx(in uint32) int { return argBx(in) - (1<<18-1)>>1 }
 
 // framePC returns the pc of the frame dbg describes. gopher-lua keeps it
 // unexported (lua.Debug offers only the line, and a line may hold many

@@ -324,18 +324,19 @@ func (s *stm) commit() (*client.TxnResponse, error) {
 			cmps = append(cmps, client.Compare(client.ModRevision(k), "=", rev))
 		}
 	}
+	writeKeys := sortedKeys(s.writes)
 	if s.iso == SerializableSnapshot && len(s.reads) > 0 {
 		// No write may land on a key written after the snapshot.
 		snap := headerRev(s.reads[readKeys[0]])
 		for _, r := range s.reads {
 			snap = min(snap, headerRev(r))
 		}
-		for _, k := range sortedKeys(s.writes) {
+		for _, k := range writeKeys {
 			cmps = append(cmps, client.Compare(client.ModRevision(k), "<", snap+1))
 		}
 	}
 	var puts []client.Op
-	for _, k := range sortedKeys(s.writes) {
+	for _, k := range writeKeys {
 		puts = append(puts, s.writes[k].op)
 	}
 	txn := s.c.Txn(s.ctx).If(cmps...).Then(puts...)

@@ -88,7 +88,6 @@ func TestScripts(t *testing.T) {
 			"bounded":   cmdBounded,
 			"waitfile":  cmdWaitFile,
 			"junit":     cmdJUnit,
-			"within":    cmdWithin,
 		},
 	})
 }
@@ -273,24 +272,6 @@ func cmdCode(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("exit code %d, want %d", got, want)
-	}
-}
-
-// cmdWithin is code with a time bound: `within 5s code 6 exec PROGRAM
-// [ARGS...]` fails unless the command also ends within the duration. Keep
-// the bound loose: the machine may be busy.
-func cmdWithin(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 2 || args[1] != "code" {
-		ts.Fatalf("usage: within DURATION code N exec PROGRAM [ARGS...]")
-	}
-	limit, err := time.ParseDuration(args[0])
-	if err != nil {
-		ts.Fatalf("within: %v", err)
-	}
-	began := time.Now()
-	cmdCode(ts, false, args[2:])
-	if took := time.Since(began); took > limit {
-		ts.Fatalf("the command took %v, more than %v", took.Round(time.Millisecond), limit)
 	}
 }
 
