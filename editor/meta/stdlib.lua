@@ -196,3 +196,40 @@ function assert.match(s, pattern, msg) end
 function assert.error(fn, code_or_pattern, msg) end
 ---@param msg? string
 function assert.fail(msg) end
+
+---Declares a case of a test file (`etcdscript test`): run in order, after the
+---file's top level.
+---@param name string
+---@param fn fun()
+function test(name, fn) end
+
+---@class migrate.Migration
+---@field version integer
+---@field name string
+---@field revision? integer the etcd revision after it (up)
+---@field status? string its status (status)
+
+---@class migrate.Status
+---@field head integer
+---@field dirty boolean
+---@field clean boolean
+---@field next? integer
+---@field migrations migrate.Migration[]
+
+---`require("migrate")` in test files: a migrations directory (relative to the
+---test file's directory) applied to the file's etcd, as `etcdscript migrate` does.
+---@class migrate
+local migrate = {}
+---@param dir string
+---@param opts? {set?: string, prefix?: string, to?: integer}
+---@return migrate.Migration[] applied
+function migrate.up(dir, opts) end
+---One step without `to` or `all`.
+---@param dir string
+---@param opts? {set?: string, prefix?: string, to?: integer, all?: boolean}
+---@return migrate.Migration[] reverted
+function migrate.down(dir, opts) end
+---@param dir string
+---@param opts? {set?: string, prefix?: string}
+---@return migrate.Status
+function migrate.status(dir, opts) end

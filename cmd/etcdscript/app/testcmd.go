@@ -50,7 +50,7 @@ func testCommand(p Process) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "run", Usage: "run only the cases whose name matches `REGEXP`"},
 			&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"},
-			&cli.IntFlag{Name: "parallel", Usage: "files run at once (default: the number of cores with embedded servers, 1 with --endpoints)"},
+			&cli.IntFlag{Name: "parallel", Usage: "files run at once", DefaultText: "the number of cores with embedded servers, 1 with --endpoints"},
 		},
 		Action: func(c *cli.Context) error { return runTests(c, p) },
 	}
